@@ -1,7 +1,10 @@
 #include "common/pg/data_dir.h"
 
+#include "common/error.h"
+
 #include <doctest/doctest.h>
 
+using namespace pgbr;
 using namespace pgbr::pg;
 
 namespace {
@@ -119,4 +122,10 @@ TEST_CASE("tablespaces: links are followed into this version's directory only") 
   CHECK(relation.fileClass == FileClass::Relation);
   CHECK(relation.relation->segment == 1);
   CHECK(disposition("pg_tblspc/16400/PG_15_202209061/5/16410", EntryType::File, true) == Disposition::Exclude);
+}
+
+TEST_CASE("walking a directory that does not exist names it") {
+  DataDirectoryRules rules(15, 202209061);
+  CHECK_THROWS_WITH_AS(walkDataDirectory("/nonexistent/pgdata", rules, [](const DataDirEntry&) {}),
+                       "data directory '/nonexistent/pgdata' does not exist: check pg1-path", Error);
 }
