@@ -1,0 +1,91 @@
+// The content-addressed chunk store shared by every backup of every stanza: new blobs are
+// appended to an open pack; a full pack is sealed, written durably, then named in a new index
+// segment; lookups consult the open pack, packs being sealed, and the index segments.
+//
+// Durability: put() makes a blob findable at once but durable only after the pack holding it is
+// sealed; flush() seals the open pack and returns when everything put before it is durable.
+// Threading: every member is safe to call from many threads; sealing runs in the caller's
+// thread without blocking lookups or other put() calls.
+#pragma once
+
+#include "common/storage/storage.h"
+#include "repo-server/entry_table.h"
+#include "repo-server/index_segment.h"
+#include "repo-server/pack.h"
+
+#include <condition_variable>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+namespace pgbr::repo {
+
+struct ChunkStoreOptions {
+  size_t packSize = 32 * 1024 * 1024;   // seal a pack once it holds this many bytes
+  size_t maxSegments = 16;              // merge index segments beyond this many
+  size_t openPackReaders = 64;          // packs kept open for reading
+};
+
+struct ChunkStoreStats {
+  uint64_t segments = 0;
+  uint64_t indexedChunks = 0;
+  uint64_t packsSealed = 0;     // by this process
+  uint64_t bytesSealed = 0;     // by this process
+};
+
+class ChunkStore {
+public:
+  // Loads every index segment under index/; throws Corrupt for a damaged one.
+  ChunkStore(Storage& storage, ChunkStoreOptions options = {});
+  ~ChunkStore();
+
+  std::optional<ChunkLocation> locate(const ChunkId& id) const;
+  bool contains(const ChunkId& id) const { return locate(id).has_value(); }
+
+  // Adds a verified blob. Returns false (adding nothing) when the id is already stored. May seal
+  // the open pack (in this thread) when it is full. Throws FileWrite when sealing fails; blobs
+  // of a pack that failed to seal are forgotten (their senders must send them again).
+  bool put(const ChunkId& id, BlobKind kind, const ChunkId& base, uint32_t plainLength,
+           std::span<const uint8_t> envelope, const BlockMap* blockMap);
+
+  // Seals the open pack and waits for every seal in progress: afterwards every blob put before
+  // the call is durable and indexed. Throws FileWrite.
+  void flush();
+
+  // The stored blob (envelope) of a location returned by locate(), and its block map.
+  std::vector<uint8_t> readBlob(const ChunkLocation& location) const;
+  std::optional<BlockMap> readBlockMap(const ChunkLocation& location) const;
+
+  ChunkStoreStats stats() const;
+
+private:
+  struct Sealing;
+  void sealAndWrite(const std::shared_ptr<Sealing>& sealing);
+  void mergeSegmentsIfNeeded();
+  // The builder (open or being sealed) holding id, or null. Call with mutex_ held.
+  const PackBuilder* builderHolding(const ChunkId& id) const;
+  // The on-disk location of a location that may still be in memory; nullopt while its pack is
+  // still being written (the caller looks again).
+  std::optional<ChunkLocation> onDisk(const ChunkLocation& location) const;
+  // Call with readersMutex_ held.
+  std::shared_ptr<StorageReader> packReader(const PackId& id) const;
+  std::vector<std::shared_ptr<IndexSegment>> segmentsSnapshot() const;
+
+  Storage& storage_;
+  ChunkStoreOptions options_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable sealed_;
+  std::shared_ptr<Sealing> open_;                       // accepting blobs
+  std::list<std::shared_ptr<Sealing>> sealing_;          // being written; still answer lookups
+  std::vector<std::shared_ptr<IndexSegment>> segments_;
+  ChunkStoreStats stats_;
+  bool merging_ = false;
+
+  mutable std::mutex readersMutex_;
+  mutable std::list<std::pair<PackId, std::shared_ptr<StorageReader>>> readers_;  // most recent first
+};
+
+}  // namespace pgbr::repo
