@@ -113,12 +113,17 @@ size_t RecordReader::read(std::span<uint8_t> buffer) {
 }
 
 void HashingSink::write(std::span<const uint8_t> data) {
+  if (done_) fail(ErrorCode::Internal, "hashing sink used after it was finished, cancelled or failed");
+  done_ = true;  // until the write has gone through
   hash_.update(data);
   size_ += data.size();
   out_->write(data);
+  done_ = false;
 }
 
 void HashingSink::finish() {
+  if (done_) fail(ErrorCode::Internal, "hashing sink finished twice, or after it was cancelled or failed");
+  done_ = true;
   digest_ = hash_.finish();
   out_->finish();
 }

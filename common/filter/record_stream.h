@@ -78,7 +78,10 @@ public:
 
   void write(std::span<const uint8_t> data) override;
   void finish() override;
-  void cancel() noexcept override { out_->cancel(); }
+  void cancel() noexcept override {
+    done_ = true;
+    out_->cancel();
+  }
 
   uint64_t size() const { return size_; }
   // Valid after finish().
@@ -89,6 +92,7 @@ private:
   Sha256 hash_;
   uint64_t size_ = 0;
   Sha256Digest digest_{};
+  bool done_ = false;  // finished, failed or cancelled
 };
 
 }  // namespace pgbr

@@ -29,6 +29,14 @@ T optionalField(const json& j, std::string_view key, T fallback, std::string_vie
 
 }  // namespace
 
+bool manifestPathLess(std::string_view a, std::string_view b) {
+  auto key = [](char c) { return c == '/' ? 0 : static_cast<unsigned char>(c) + 1; };
+  size_t n = std::min(a.size(), b.size());
+  for (size_t i = 0; i < n; ++i)
+    if (a[i] != b[i]) return key(a[i]) < key(b[i]);
+  return a.size() < b.size();
+}
+
 std::string_view entryTypeName(EntryType type) {
   switch (type) {
     case EntryType::File: return "file";
@@ -146,7 +154,7 @@ void ManifestWriter::writeLine(const json& j) {
 void ManifestWriter::add(const ManifestEntry& entry) {
   if (finished_) fail(ErrorCode::Internal, "manifest entry added after the trailer");
   validatePath(entry.path);
-  if (count_ > 0 && !(lastPath_ < entry.path))
+  if (count_ > 0 && !manifestPathLess(lastPath_, entry.path))
     fail(ErrorCode::Internal, "manifest entries out of order: '{}' after '{}'", entry.path, lastPath_);
   lastPath_ = entry.path;
   ++count_;
@@ -206,7 +214,7 @@ std::optional<ManifestEntry> ManifestReader::next() {
     return std::nullopt;
   }
   auto entry = ManifestEntry::fromJson(j, what_);
-  if (count_ > 0 && !(lastPath_ < entry.path))
+  if (count_ > 0 && !manifestPathLess(lastPath_, entry.path))
     fail(ErrorCode::Corrupt, "{}: entry '{}' is out of order (after '{}')", what_, entry.path, lastPath_);
   lastPath_ = entry.path;
   ++count_;

@@ -72,7 +72,8 @@ struct ManifestEntry {
   bool operator==(const ManifestEntry&) const = default;
 };
 
-// Writes header, entries (the caller gives them in strictly increasing path order), trailer.
+// Writes header, entries (the caller gives them in strictly increasing manifestPathLess order),
+// trailer.
 class ManifestWriter {
 public:
   ManifestWriter(ByteSink& out, const ManifestHeader& header);
@@ -118,5 +119,9 @@ private:
 inline constexpr size_t kMaxManifestLine = 64 * 1024 * 1024;
 
 std::string_view entryTypeName(EntryType type);
+
+// Manifest order: paths compared component by component ('/' sorts before every other byte),
+// which is the order of a depth-first walk that visits each directory's entries sorted by name.
+bool manifestPathLess(std::string_view a, std::string_view b);
 
 }  // namespace pgbr

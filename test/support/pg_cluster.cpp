@@ -64,6 +64,19 @@ bool alive(pid_t pid) { return ::kill(pid, 0) == 0 || errno == EPERM; }
 
 }  // namespace
 
+bool waitUntil(const std::function<bool()>& condition, std::chrono::seconds deadline) {
+  auto end = std::chrono::steady_clock::now() + deadline;
+  while (std::chrono::steady_clock::now() < end) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return condition();
+}
+
+bool waitForFile(const std::filesystem::path& path, std::chrono::seconds deadline) {
+  return waitUntil([&] { return std::filesystem::exists(path); }, deadline);
+}
+
 void PgCluster::makePostgresDirectory(const std::filesystem::path& path, std::filesystem::perms mode) {
   std::filesystem::create_directories(path);
   std::filesystem::permissions(path, mode);
@@ -75,6 +88,12 @@ PgCluster::PgCluster(Uninitialised, PgClusterOptions options)
   makePostgresDirectory(dataDirectory(), std::filesystem::perms(0700));
   makePostgresDirectory(socketDirectory(), std::filesystem::perms(0755));
   makePostgresDirectory(logFile().parent_path(), std::filesystem::perms(0755));
+  if (options_.archiveToDirectory) {
+    makePostgresDirectory(archiveDirectory(), std::filesystem::perms(0755));
+    // Never overwrite: PostgreSQL's documented archive_command contract.
+    options_.archiveCommand = "test ! -f " + archiveDirectory().string() + "/%f && cp %p " +
+                              archiveDirectory().string() + "/%f";
+  }
 }
 
 PgCluster::PgCluster(PgClusterOptions options) : PgCluster(Uninitialised{}, std::move(options)) {
@@ -192,25 +211,24 @@ std::string PgCluster::psql(const std::string& sql, const std::string& database)
   return result.out;
 }
 
-std::string PgCluster::pgbench(const std::vector<std::string>& args, const std::string& database) {
-  auto argv = clientArgs("pgbench");
+std::string PgCluster::runClient(const std::string& program, const std::vector<std::string>& args,
+                                 std::chrono::seconds timeout) {
+  auto argv = clientArgs(program);
   argv.insert(argv.end(), args.begin(), args.end());
-  argv.push_back(database);
   RunOptions options;
-  options.timeout = std::chrono::seconds(1800);
+  options.timeout = timeout;
   RunResult result = run(argv, options);
   if (result.exitCode != 0) throw std::runtime_error(describe(argv, result));
   return result.out;
 }
 
-std::string PgCluster::dumpall() {
-  auto argv = clientArgs("pg_dumpall");
-  RunOptions options;
-  options.timeout = std::chrono::seconds(600);
-  RunResult result = run(argv, options);
-  if (result.exitCode != 0) throw std::runtime_error(describe(argv, result));
-  return result.out;
+std::string PgCluster::pgbench(const std::vector<std::string>& args, const std::string& database) {
+  auto all = args;
+  all.push_back(database);
+  return runClient("pgbench", all, std::chrono::seconds(1800));
 }
+
+std::string PgCluster::dumpall() { return runClient("pg_dumpall", {}, std::chrono::seconds(600)); }
 
 PgCluster::AmcheckResult PgCluster::amcheck() {
   if (psql("SELECT pg_is_in_recovery()") == "f") psql("CREATE EXTENSION IF NOT EXISTS amcheck");

@@ -8,7 +8,9 @@
 #include "test/support/process.h"
 #include "test/support/temp_dir.h"
 
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,12 +21,20 @@ struct PgClusterOptions {
   bool checksums = true;                  // initdb -k
   std::string archiveCommand;             // when set, archive_mode is on and runs this command
   std::string archiveMode;                // overrides archive_mode ("on", "always", "off")
+  bool archiveToDirectory = false;        // archive with cp into archiveDirectory() (archiveCommand unset)
   int maxWalSenders = 10;
   std::vector<std::string> settings;      // extra postgresql.conf lines, appended last ("shared_buffers = 16MB")
   std::vector<std::string> initdbArgs;    // extra initdb arguments ("--wal-segsize=1")
 };
 
 enum class StopMode { Fast, Immediate };
+
+// Polls condition every 200 ms until it holds; false if it still does not after deadline. For
+// what a cluster does in the background (archiving, replay, session exit); the generous default
+// suits loaded CI machines, and no test asserts on how long it took.
+bool waitUntil(const std::function<bool()>& condition, std::chrono::seconds deadline = std::chrono::seconds(300));
+// waitUntil the file exists.
+bool waitForFile(const std::filesystem::path& path, std::chrono::seconds deadline = std::chrono::seconds(300));
 
 class PgCluster {
 public:
@@ -75,6 +85,8 @@ public:
   std::filesystem::path dataDirectory() const { return root_.path() / "data"; }
   std::filesystem::path socketDirectory() const { return root_.path() / "socket"; }
   std::filesystem::path logFile() const { return root_.path() / "log" / "postgresql.log"; }
+  // Where archiveToDirectory puts archived WAL (segment, .history and .backup files).
+  std::filesystem::path archiveDirectory() const { return root_.path() / "archive"; }
   int port() const { return port_; }
   pg::ConnectOptions connectOptions(const std::string& database = "postgres") const;
   // The server log so far (for failure messages).
@@ -88,6 +100,8 @@ private:
   PgCluster(Uninitialised, PgClusterOptions options);
   void writeConfiguration();
   std::vector<std::string> clientArgs(const std::string& program) const;
+  // Runs a client program (clientArgs + args); throws std::runtime_error on failure.
+  std::string runClient(const std::string& program, const std::vector<std::string>& args, std::chrono::seconds timeout);
 
   PgClusterOptions options_;
   TempDir root_;

@@ -176,3 +176,11 @@ TEST_CASE("a hashing sink passes bytes through and reports their size and SHA-25
   CHECK(hashing.digest() == sha256(data));
   CHECK(out->data() == data);
 }
+
+TEST_CASE("a hashing sink refuses use after finish") {
+  HashingSink hashing(std::make_unique<VectorSink>());
+  hashing.finish();
+  CHECK(hashing.digest() == sha256({}));
+  CHECK(codeOf([&] { hashing.write(std::vector<uint8_t>{1}); }) == ErrorCode::Internal);
+  CHECK(codeOf([&] { hashing.finish(); }) == ErrorCode::Internal);
+}

@@ -124,3 +124,11 @@ TEST_CASE("a trailer with the wrong count is corrupt") {
   text.replace(text.find("\"entries\":3"), 11, "\"entries\":4");
   CHECK_THROWS_WITH_AS(readEntries(std::vector<uint8_t>(text.begin(), text.end())), doctest::Contains("trailer says 4"), Error);
 }
+
+TEST_CASE("manifest order is depth-first: a directory's children come before its siblings") {
+  CHECK(manifestPathLess("base", "base/1"));
+  CHECK(manifestPathLess("a/b", "a-c"));
+  CHECK_FALSE(manifestPathLess("a-c", "a/b"));
+  CHECK(manifestPathLess("a", "a-c"));
+  CHECK_FALSE(manifestPathLess("x", "x"));
+}

@@ -5,8 +5,6 @@
 
 #include <doctest/doctest.h>
 
-#include <chrono>
-#include <thread>
 
 using namespace pgbr;
 using namespace pgbr::pg;
@@ -96,6 +94,5 @@ TEST_CASE("a connection moves with its session and closes it when destroyed") {
     CHECK(sessions() == "1");
   }
   // The backend goes away asynchronously after the client closes; poll for it.
-  for (int i = 0; i < 600 && sessions() != "0"; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  CHECK(sessions() == "0");
+  CHECK(waitUntil([&] { return sessions() == "0"; }));
 }

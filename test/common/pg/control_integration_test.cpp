@@ -1,11 +1,10 @@
 #include "common/pg/control.h"
 
 #include "common/error.h"
+#include "test/common/pg/test_bytes.h"
 #include "test/support/pg_cluster.h"
 
 #include <doctest/doctest.h>
-
-#include <fstream>
 
 using namespace pgbr;
 using namespace pgbr::pg;
@@ -53,15 +52,7 @@ TEST_CASE("a damaged copy of a real pg_control fails its CRC naming the file") {
   std::filesystem::create_directories(copy.path() / "global");
   std::filesystem::copy_file(cluster.dataDirectory() / "global/pg_control", copy.path() / "global/pg_control");
   CHECK(readControl(copy.path()).systemIdentifier == readControl(cluster.dataDirectory()).systemIdentifier);
-  {
-    std::fstream file(copy.path() / "global/pg_control", std::ios::in | std::ios::out | std::ios::binary);
-    file.seekg(40);
-    char byte = 0;
-    file.read(&byte, 1);
-    byte = static_cast<char>(byte ^ 0x04);
-    file.seekp(40);
-    file.write(&byte, 1);
-  }
+  testing::flipByte(copy.path() / "global/pg_control", 40, 0x04);
   try {
     readControl(copy.path());
     FAIL("a damaged pg_control was accepted");

@@ -3,43 +3,40 @@
 #include "common/error.h"
 #include "common/pg/crc32c.h"
 
+#include "test/common/pg/test_bytes.h"
+
 #include <doctest/doctest.h>
 
-#include <cstring>
 #include <vector>
 
 using namespace pgbr;
 using namespace pgbr::pg;
+using pgbr::pg::testing::putAt;
 
 namespace {
 
-template <typename T>
-void put(std::vector<uint8_t>& bytes, size_t offset, T value) {
-  std::memcpy(bytes.data() + offset, &value, sizeof value);
-}
-
 void seal(std::vector<uint8_t>& bytes, const ControlLayout& layout) {
-  put<uint32_t>(bytes, layout.crc, crc32c(std::span(bytes).first(layout.crc)));
+  putAt<uint32_t>(bytes, layout.crc, crc32c(std::span(bytes).first(layout.crc)));
 }
 
 // A pg_control as PostgreSQL 15 writes it, with recognisable values.
 std::vector<uint8_t> makeControl(uint32_t controlVersion = 1300, uint32_t catalogVersion = 202209061) {
   const ControlLayout& layout = *pgVersionFromMajor(15)->control;
   std::vector<uint8_t> bytes(kControlFileSize, 0);
-  put<uint64_t>(bytes, layout.systemIdentifier, 7311234567890123456ull);
-  put<uint32_t>(bytes, layout.controlVersion, controlVersion);
-  put<uint32_t>(bytes, layout.catalogVersion, catalogVersion);
-  put<int32_t>(bytes, layout.state, 6);
-  put<int64_t>(bytes, layout.time, 1700000000);
-  put<uint64_t>(bytes, layout.checkpoint, 0x3000060);
-  put<uint64_t>(bytes, layout.checkpointRedo, 0x3000028);
-  put<uint32_t>(bytes, layout.checkpointTimeline, 2);
-  put<int32_t>(bytes, layout.walLevel, 1);
-  put<uint32_t>(bytes, layout.blockSize, 8192);
-  put<uint32_t>(bytes, layout.relationSegmentSize, 131072);
-  put<uint32_t>(bytes, layout.walBlockSize, 8192);
-  put<uint32_t>(bytes, layout.walSegmentSize, 16u << 20);
-  put<uint32_t>(bytes, layout.dataChecksumVersion, 1);
+  putAt<uint64_t>(bytes, layout.systemIdentifier, 7311234567890123456ull);
+  putAt<uint32_t>(bytes, layout.controlVersion, controlVersion);
+  putAt<uint32_t>(bytes, layout.catalogVersion, catalogVersion);
+  putAt<int32_t>(bytes, layout.state, 6);
+  putAt<int64_t>(bytes, layout.time, 1700000000);
+  putAt<uint64_t>(bytes, layout.checkpoint, 0x3000060);
+  putAt<uint64_t>(bytes, layout.checkpointRedo, 0x3000028);
+  putAt<uint32_t>(bytes, layout.checkpointTimeline, 2);
+  putAt<int32_t>(bytes, layout.walLevel, 1);
+  putAt<uint32_t>(bytes, layout.blockSize, 8192);
+  putAt<uint32_t>(bytes, layout.relationSegmentSize, 131072);
+  putAt<uint32_t>(bytes, layout.walBlockSize, 8192);
+  putAt<uint32_t>(bytes, layout.walSegmentSize, 16u << 20);
+  putAt<uint32_t>(bytes, layout.dataChecksumVersion, 1);
   seal(bytes, layout);
   return bytes;
 }
@@ -108,7 +105,7 @@ TEST_CASE("a truncated pg_control is refused") {
 TEST_CASE("a CRC-valid pg_control with impossible sizes is refused") {
   auto bytes = makeControl();
   const ControlLayout& layout = *pgVersionFromMajor(15)->control;
-  put<uint32_t>(bytes, layout.walSegmentSize, 12345);
+  putAt<uint32_t>(bytes, layout.walSegmentSize, 12345);
   seal(bytes, layout);
   CHECK_THROWS_WITH_AS(parseControl(bytes, "pg_control"), doctest::Contains("impossible sizes"), Error);
 }

@@ -4,11 +4,11 @@
 #include "common/pg/control.h"
 #include "common/pg/data_dir.h"
 #include "common/text.h"
+#include "test/common/pg/test_bytes.h"
 #include "test/support/pg_cluster.h"
 
 #include <doctest/doctest.h>
 
-#include <fstream>
 #include <random>
 
 using namespace pgbr;
@@ -56,15 +56,7 @@ TEST_CASE("every page of a checksummed cluster verifies, and a flipped byte is f
   CHECK(pages > 1000);  // pgbench_accounts alone has about 1640 pages
 
   // Damage a byte inside block 3 of pgbench_accounts.
-  {
-    std::fstream file(cluster.dataDirectory() / accounts, std::ios::in | std::ios::out | std::ios::binary);
-    file.seekg(3 * kPageSize + 4000);
-    char byte = 0;
-    file.read(&byte, 1);
-    byte = static_cast<char>(byte ^ 0x20);
-    file.seekp(3 * kPageSize + 4000);
-    file.write(&byte, 1);
-  }
+  testing::flipByte(cluster.dataDirectory() / accounts, 3 * kPageSize + 4000, 0x20);
   failures = checkAllRelationFiles(cluster, pages);
   REQUIRE(failures.size() == 1);
   CHECK(failures[0] == accounts + " block 3 (checksum mismatch)");

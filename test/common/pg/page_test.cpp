@@ -1,18 +1,15 @@
 #include "common/pg/page.h"
 
+#include "test/common/pg/test_bytes.h"
+
 #include <doctest/doctest.h>
 
-#include <cstring>
 #include <vector>
 
 using namespace pgbr::pg;
+using pgbr::pg::testing::putAt;
 
 namespace {
-
-template <typename T>
-void put(std::vector<uint8_t>& bytes, size_t offset, T value) {
-  std::memcpy(bytes.data() + offset, &value, sizeof value);
-}
 
 // Bytes (i * 7 + 3) % 251 with a sane header: the page whose checksums PostgreSQL 15's
 // pageinspect page_checksum() reported as 63166 (block 0), 9976 (block 12345) and 2370
@@ -20,19 +17,19 @@ void put(std::vector<uint8_t>& bytes, size_t offset, T value) {
 std::vector<uint8_t> patternPage() {
   std::vector<uint8_t> page(kPageSize);
   for (size_t i = 0; i < page.size(); ++i) page[i] = static_cast<uint8_t>((i * 7 + 3) % 251);
-  put<uint16_t>(page, 10, 0);     // pd_flags
-  put<uint16_t>(page, 12, 24);    // pd_lower
-  put<uint16_t>(page, 14, 8000);  // pd_upper
-  put<uint16_t>(page, 16, 8192);  // pd_special
+  putAt<uint16_t>(page, 10, 0);     // pd_flags
+  putAt<uint16_t>(page, 12, 24);    // pd_lower
+  putAt<uint16_t>(page, 14, 8000);  // pd_upper
+  putAt<uint16_t>(page, 16, 8192);  // pd_special
   return page;
 }
 
 // A page with a valid header and checksum for blockNumber.
 std::vector<uint8_t> validPage(uint32_t blockNumber, uint64_t lsn = 0x100000028) {
   auto page = patternPage();
-  put<uint32_t>(page, 0, static_cast<uint32_t>(lsn >> 32));
-  put<uint32_t>(page, 4, static_cast<uint32_t>(lsn));
-  put<uint16_t>(page, 8, pageChecksum(page, blockNumber));
+  putAt<uint32_t>(page, 0, static_cast<uint32_t>(lsn >> 32));
+  putAt<uint32_t>(page, 4, static_cast<uint32_t>(lsn));
+  putAt<uint16_t>(page, 8, pageChecksum(page, blockNumber));
   return page;
 }
 
@@ -50,10 +47,10 @@ TEST_CASE("page checksums match PostgreSQL's for the same page and block numbers
 TEST_CASE("the stored checksum does not feed into the checksum") {
   auto page = patternPage();
   uint16_t before = pageChecksum(page, 7);
-  put<uint16_t>(page, 8, 0xBEEF);
+  putAt<uint16_t>(page, 8, 0xBEEF);
   CHECK(pageChecksum(page, 7) == before);
   // ... but the flags sharing its 32-bit word do.
-  put<uint16_t>(page, 10, 0x0001);
+  putAt<uint16_t>(page, 10, 0x0001);
   CHECK(pageChecksum(page, 7) != before);
 }
 
@@ -96,16 +93,16 @@ TEST_CASE("impossible header offsets are a bad header even without checksums") {
   auto page = validPage(1);
   CHECK(checkPage(page, 1, noChecksums).state == PageState::Valid);
   auto lowerAboveUpper = page;
-  put<uint16_t>(lowerAboveUpper, 12, 8100);
+  putAt<uint16_t>(lowerAboveUpper, 12, 8100);
   CHECK(checkPage(lowerAboveUpper, 1, noChecksums).state == PageState::BadHeader);
   auto specialBeyondPage = page;
-  put<uint16_t>(specialBeyondPage, 16, 8200);
+  putAt<uint16_t>(specialBeyondPage, 16, 8200);
   CHECK(checkPage(specialBeyondPage, 1, noChecksums).state == PageState::BadHeader);
   auto unalignedSpecial = page;
-  put<uint16_t>(unalignedSpecial, 16, 8180);
+  putAt<uint16_t>(unalignedSpecial, 16, 8180);
   CHECK(checkPage(unalignedSpecial, 1, noChecksums).state == PageState::BadHeader);
   auto unknownFlag = page;
-  put<uint16_t>(unknownFlag, 10, 0x0100);
+  putAt<uint16_t>(unknownFlag, 10, 0x0100);
   CHECK(checkPage(unknownFlag, 1, noChecksums).state == PageState::BadHeader);
   // Without checksums a changed data byte cannot be seen.
   auto changed = page;

@@ -4,24 +4,11 @@
 
 #include <signal.h>
 
-#include <chrono>
 #include <fstream>
-#include <thread>
 
 using namespace pgbr::test;
 
 namespace {
-
-// Polls until condition() holds; false after the deadline. Generous: CI machines are loaded.
-template <typename Condition>
-bool waitFor(Condition condition, std::chrono::seconds deadline = std::chrono::seconds(300)) {
-  auto end = std::chrono::steady_clock::now() + deadline;
-  while (std::chrono::steady_clock::now() < end) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  return condition();
-}
 
 pid_t postmasterPid(const PgCluster& cluster) {
   std::ifstream in(cluster.dataDirectory() / "postmaster.pid");
@@ -110,5 +97,5 @@ TEST_CASE("a standby made with pg_basebackup streams the primary's changes, tabl
   CHECK(link.string().rfind(standby->root().string(), 0) == 0);
 
   primary.psql("INSERT INTO t SELECT generate_series(101, 250)");
-  CHECK(waitFor([&] { return standby->psql("SELECT count(*) FROM t") == "250"; }));
+  CHECK(waitUntil([&] { return standby->psql("SELECT count(*) FROM t") == "250"; }));
 }

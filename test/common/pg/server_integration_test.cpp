@@ -7,38 +7,13 @@
 
 #include <doctest/doctest.h>
 
-#include <chrono>
-#include <thread>
 
 using namespace pgbr;
 using namespace pgbr::pg;
 using namespace pgbr::test;
 
-namespace {
-
-struct ArchivingCluster {
-  TempDir archiveRoot;
-  std::filesystem::path archive = archiveRoot.path() / "archive";
-  std::unique_ptr<PgCluster> cluster;
-
-  ArchivingCluster() {
-    PgCluster::makePostgresDirectory(archive, std::filesystem::perms(0755));
-    cluster = std::make_unique<PgCluster>(PgClusterOptions{.archiveCommand = "cp %p " + archive.string() + "/%f"});
-  }
-};
-
-bool waitForFile(const std::filesystem::path& path) {
-  auto end = std::chrono::steady_clock::now() + std::chrono::seconds(300);
-  while (!std::filesystem::exists(path) && std::chrono::steady_clock::now() < end)
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  return std::filesystem::exists(path);
-}
-
-}  // namespace
-
 TEST_CASE("identity and settings of a real cluster") {
-  ArchivingCluster setup;
-  PgCluster& cluster = *setup.cluster;
+  PgCluster cluster({.archiveToDirectory = true});
   cluster.start();
   PgConnection connection(cluster.connectOptions());
   int version = serverVersionNum(connection);
@@ -52,7 +27,7 @@ TEST_CASE("identity and settings of a real cluster") {
   CHECK(settings.versionNum == version);
   CHECK(settings.dataDirectory == cluster.dataDirectory().string());
   CHECK(settings.archiveMode == "on");
-  CHECK(settings.archiveCommand == "cp %p " + setup.archive.string() + "/%f");
+  CHECK(settings.archiveCommand.find("cp %p " + cluster.archiveDirectory().string() + "/%f") != std::string::npos);
   CHECK(settings.walLevel == "replica");
   CHECK(settings.dataChecksums);
   CHECK(settings.walSegmentSize == 16u << 20);
@@ -70,8 +45,7 @@ TEST_CASE("a non-superuser is told which privilege the settings need") {
 }
 
 TEST_CASE("pg_backup_start and pg_backup_stop round trip on one session, with a tablespace") {
-  ArchivingCluster setup;
-  PgCluster& cluster = *setup.cluster;
+  PgCluster cluster({.archiveToDirectory = true});
   auto location = cluster.makeTablespaceDirectory("ts1");
   cluster.start();
   cluster.psql("CREATE TABLESPACE ts1 LOCATION '" + location.string() + "'");
@@ -99,8 +73,8 @@ TEST_CASE("pg_backup_start and pg_backup_stop round trip on one session, with a 
 
   // With wait_for_archive the segment holding the stop LSN is archived before pg_backup_stop returns,
   // together with the backup history file.
-  CHECK(std::filesystem::exists(setup.archive / WalSegment::containing(stop.lsn, 1, 16u << 20).fileName(16u << 20)));
-  auto historyFile = setup.archive / backupHistoryFileName(1, start.lsn, 16u << 20);
+  CHECK(std::filesystem::exists(cluster.archiveDirectory() / WalSegment::containing(stop.lsn, 1, 16u << 20).fileName(16u << 20)));
+  auto historyFile = cluster.archiveDirectory() / backupHistoryFileName(1, start.lsn, 16u << 20);
   REQUIRE(waitForFile(historyFile));
   BackupLabel history = parseBackupLabel(readFile(historyFile), historyFile.string());
   CHECK(history.stopWalLocation == stop.lsn);

@@ -7,8 +7,6 @@
 
 #include <doctest/doctest.h>
 
-#include <chrono>
-#include <thread>
 
 using namespace pgbr;
 using namespace pgbr::pg;
@@ -21,20 +19,11 @@ ClusterIdentity identityOf(const PgCluster& cluster) {
   return {control.systemIdentifier, control.version.major, control.walSegmentSize};
 }
 
-bool waitForFile(const std::filesystem::path& path) {
-  auto end = std::chrono::steady_clock::now() + std::chrono::seconds(300);
-  while (!std::filesystem::exists(path) && std::chrono::steady_clock::now() < end)
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  return std::filesystem::exists(path);
-}
-
 }  // namespace
 
 TEST_CASE("archived segments of a real cluster belong to it and are refused for another cluster") {
-  TempDir archiveRoot;
-  auto archive = archiveRoot.path() / "archive";
-  PgCluster::makePostgresDirectory(archive, std::filesystem::perms(0755));
-  PgCluster cluster({.archiveCommand = "cp %p " + archive.string() + "/%f"});
+  PgCluster cluster({.archiveToDirectory = true});
+  auto archive = cluster.archiveDirectory();
   cluster.start();
   PgConnection connection(cluster.connectOptions());
   connection.execute("CREATE TABLE public.t AS SELECT generate_series(1, 10000) AS i");

@@ -2,31 +2,28 @@
 
 #include "common/error.h"
 
+#include "test/common/pg/test_bytes.h"
+
 #include <doctest/doctest.h>
 
-#include <cstring>
 #include <vector>
 
 using namespace pgbr;
 using namespace pgbr::pg;
+using pgbr::pg::testing::putAt;
 
 namespace {
-
-template <typename T>
-void put(std::vector<uint8_t>& bytes, size_t offset, T value) {
-  std::memcpy(bytes.data() + offset, &value, sizeof value);
-}
 
 std::vector<uint8_t> makeHeader(uint64_t systemId, uint64_t pageAddress, uint32_t timeline = 1,
                                 uint16_t magic = 0xD110, uint16_t info = kXlpLongHeader) {
   std::vector<uint8_t> page(8192, 0);
-  put<uint16_t>(page, 0, magic);
-  put<uint16_t>(page, 2, info);
-  put<uint32_t>(page, 4, timeline);
-  put<uint64_t>(page, 8, pageAddress);
-  put<uint64_t>(page, 24, systemId);
-  put<uint32_t>(page, 32, 16u << 20);
-  put<uint32_t>(page, 36, 8192);
+  putAt<uint16_t>(page, 0, magic);
+  putAt<uint16_t>(page, 2, info);
+  putAt<uint32_t>(page, 4, timeline);
+  putAt<uint64_t>(page, 8, pageAddress);
+  putAt<uint64_t>(page, 24, systemId);
+  putAt<uint32_t>(page, 32, 16u << 20);
+  putAt<uint32_t>(page, 36, 8192);
   return page;
 }
 
