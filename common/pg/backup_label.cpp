@@ -69,8 +69,10 @@ BackupLabel parseBackupLabel(std::string_view content, std::string_view source) 
   result.startWalLocation = startLocation.lsn;
   result.startWalFile = startLocation.file;
   result.checkpointLocation = Lsn::parseOrFail(*checkpoint, fmt::format("{} CHECKPOINT LOCATION", source));
-  if (const auto* v = field("START TIMELINE")) result.startTimeline = parseTimeline(*v, "START TIMELINE", source);
-  else if (auto tli = walFileTimeline(result.startWalFile)) result.startTimeline = *tli;
+  if (const auto* v = field("START TIMELINE"))
+    result.startTimeline = parseTimeline(*v, "START TIMELINE", source);
+  else if (auto tli = walFileTimeline(result.startWalFile))
+    result.startTimeline = *tli;
   if (const auto* v = field("BACKUP METHOD")) result.backupMethod = *v;
   if (const auto* v = field("BACKUP FROM")) result.backupFrom = *v;
   if (const auto* v = field("START TIME")) result.startTime = *v;

@@ -14,14 +14,14 @@
 namespace pgbr::pg {
 
 struct BackupLabel {
-  Lsn startWalLocation;            // START WAL LOCATION
-  std::string startWalFile;        // the "(file ...)" part of START WAL LOCATION
-  Lsn checkpointLocation;          // CHECKPOINT LOCATION
-  TimeLineId startTimeline = 0;    // START TIMELINE (or the timeline of startWalFile)
-  std::string backupMethod;        // BACKUP METHOD ("streamed")
-  std::string backupFrom;          // BACKUP FROM ("primary" or "standby")
-  std::string startTime;           // START TIME, as PostgreSQL formatted it
-  std::string label;               // LABEL
+  Lsn startWalLocation;          // START WAL LOCATION
+  std::string startWalFile;      // the "(file ...)" part of START WAL LOCATION
+  Lsn checkpointLocation;        // CHECKPOINT LOCATION
+  TimeLineId startTimeline = 0;  // START TIMELINE (or the timeline of startWalFile)
+  std::string backupMethod;      // BACKUP METHOD ("streamed")
+  std::string backupFrom;        // BACKUP FROM ("primary" or "standby")
+  std::string startTime;         // START TIME, as PostgreSQL formatted it
+  std::string label;             // LABEL
   // Present in ".backup" history files only.
   std::optional<Lsn> stopWalLocation;
   std::optional<std::string> stopWalFile;

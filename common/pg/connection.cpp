@@ -21,15 +21,18 @@ void receiveNotice(void*, const PGresult* result) {
   const char* message = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
   std::string_view level = severity ? severity : "NOTICE";
   std::string text = fmt::format("PostgreSQL {}: {}", level, message ? message : "");
-  if (level == "WARNING") logWarn("{}", text);
-  else logDetail("{}", text);
+  if (level == "WARNING")
+    logWarn("{}", text);
+  else
+    logDetail("{}", text);
 }
 
 std::string serverMessage(const PGresult* result, PGconn* conn) {
   const char* primary = result ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
   if (!primary) return std::string(trim(PQerrorMessage(conn)));
   std::string text = primary;
-  if (const char* detail = PQresultErrorField(result, PG_DIAG_MESSAGE_DETAIL)) text += fmt::format(" DETAIL: {}", detail);
+  if (const char* detail = PQresultErrorField(result, PG_DIAG_MESSAGE_DETAIL))
+    text += fmt::format(" DETAIL: {}", detail);
   if (const char* hint = PQresultErrorField(result, PG_DIAG_MESSAGE_HINT)) text += fmt::format(" HINT: {}", hint);
   if (const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE)) text += fmt::format(" (SQLSTATE {})", state);
   return text;
@@ -39,11 +42,13 @@ std::string serverMessage(const PGresult* result, PGconn* conn) {
 
 std::string ConnectOptions::describe() const {
   std::string where;
-  if (host.empty()) where = "the default socket";
-  else if (host.front() == '/') where = fmt::format("socket directory '{}'", host);
-  else where = fmt::format("host '{}'", host);
-  return fmt::format("{} port {} (user '{}', database '{}')", where, port, user.empty() ? "<default>" : user,
-                     database);
+  if (host.empty())
+    where = "the default socket";
+  else if (host.front() == '/')
+    where = fmt::format("socket directory '{}'", host);
+  else
+    where = fmt::format("host '{}'", host);
+  return fmt::format("{} port {} (user '{}', database '{}')", where, port, user.empty() ? "<default>" : user, database);
 }
 
 size_t QueryResult::column(std::string_view name) const {
@@ -98,8 +103,8 @@ QueryResult PgConnection::query(std::string_view sql, const Params& params) {
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& param : params) values.push_back(param ? param->c_str() : nullptr);
-  ResultPtr result(PQexecParams(conn_.get(), statement.c_str(), static_cast<int>(values.size()), nullptr,
-                                values.data(), nullptr, nullptr, 0));
+  ResultPtr result(PQexecParams(conn_.get(), statement.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
+                                nullptr, nullptr, 0));
   ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK)
     fail(ErrorCode::PgQuery, "query on PostgreSQL at {} failed: {}; query: {}", options_.describe(),
@@ -114,8 +119,11 @@ QueryResult PgConnection::query(std::string_view sql, const Params& params) {
     Row row;
     row.reserve(static_cast<size_t>(columns));
     for (int c = 0; c < columns; ++c) {
-      if (PQgetisnull(result.get(), r, c)) row.emplace_back(std::nullopt);
-      else row.emplace_back(std::string(PQgetvalue(result.get(), r, c), static_cast<size_t>(PQgetlength(result.get(), r, c))));
+      if (PQgetisnull(result.get(), r, c))
+        row.emplace_back(std::nullopt);
+      else
+        row.emplace_back(
+            std::string(PQgetvalue(result.get(), r, c), static_cast<size_t>(PQgetlength(result.get(), r, c))));
     }
     out.rows.push_back(std::move(row));
   }
@@ -125,7 +133,8 @@ QueryResult PgConnection::query(std::string_view sql, const Params& params) {
 std::optional<std::string> PgConnection::queryValue(std::string_view sql, const Params& params) {
   QueryResult result = query(sql, params);
   if (result.rows.size() != 1 || result.columns.size() != 1)
-    fail(ErrorCode::PgQuery, "query on PostgreSQL at {} returned {} rows of {} columns where one value was expected; query: {}",
+    fail(ErrorCode::PgQuery,
+         "query on PostgreSQL at {} returned {} rows of {} columns where one value was expected; query: {}",
          options_.describe(), result.rows.size(), result.columns.size(), sql);
   return std::move(result.rows[0][0]);
 }

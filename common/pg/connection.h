@@ -15,11 +15,11 @@ struct pg_conn;  // libpq's PGconn, kept out of this header
 namespace pgbr::pg {
 
 struct ConnectOptions {
-  std::string host;                   // a socket directory (starting with '/') or a host name; empty: libpq's default
+  std::string host;  // a socket directory (starting with '/') or a host name; empty: libpq's default
   int port = 5432;
-  std::string user;                   // empty: libpq's default (PGUSER, then the OS user)
+  std::string user;  // empty: libpq's default (PGUSER, then the OS user)
   std::string database = "postgres";
-  std::string password;               // optional (a .pgpass file is better); never logged or put in messages
+  std::string password;  // optional (a .pgpass file is better); never logged or put in messages
   std::string applicationName = "pgbr";
   int connectTimeoutSeconds = 30;
 
@@ -39,7 +39,7 @@ struct QueryResult {
 };
 
 class PgConnection {
-public:
+ public:
   // Connects; throws Error(PgConnect) naming the server and its message on failure. The session
   // uses search_path=pg_catalog and statement_timeout=0, so neither a user's objects nor a
   // configured timeout can change what pgbr's queries do.
@@ -63,7 +63,7 @@ public:
   int serverVersionNum() const;
   const ConnectOptions& options() const { return options_; }
 
-private:
+ private:
   struct Close {
     void operator()(pg_conn* conn) const;
   };

@@ -33,13 +33,20 @@ std::string supportedVersions() {
 
 std::string_view dbStateName(DbState state) {
   switch (state) {
-    case DbState::Startup: return "starting up";
-    case DbState::ShutDown: return "shut down";
-    case DbState::ShutDownInRecovery: return "shut down in recovery";
-    case DbState::ShuttingDown: return "shutting down";
-    case DbState::InCrashRecovery: return "in crash recovery";
-    case DbState::InArchiveRecovery: return "in archive recovery";
-    case DbState::InProduction: return "in production";
+    case DbState::Startup:
+      return "starting up";
+    case DbState::ShutDown:
+      return "shut down";
+    case DbState::ShutDownInRecovery:
+      return "shut down in recovery";
+    case DbState::ShuttingDown:
+      return "shutting down";
+    case DbState::InCrashRecovery:
+      return "in crash recovery";
+    case DbState::InArchiveRecovery:
+      return "in archive recovery";
+    case DbState::InProduction:
+      return "in production";
   }
   return "unrecognized status code";
 }

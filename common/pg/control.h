@@ -40,18 +40,18 @@ struct ControlData {
   uint32_t controlVersion = 0;
   uint32_t catalogVersion = 0;
   DbState state = DbState::Startup;
-  int64_t time = 0;                    // seconds since the epoch of the last pg_control update
-  Lsn checkpoint;                      // latest checkpoint record
-  Lsn checkpointRedo;                  // its REDO location
-  TimeLineId timeline = 0;             // the latest checkpoint's timeline
+  int64_t time = 0;         // seconds since the epoch of the last pg_control update
+  Lsn checkpoint;           // latest checkpoint record
+  Lsn checkpointRedo;       // its REDO location
+  TimeLineId timeline = 0;  // the latest checkpoint's timeline
   Lsn minRecoveryPoint;
   TimeLineId minRecoveryPointTimeline = 0;
-  int32_t walLevel = 0;                // 0 minimal, 1 replica, 2 logical
-  uint32_t blockSize = 0;              // BLCKSZ, normally 8192
-  uint32_t relationSegmentSize = 0;    // blocks per relation segment file, normally 131072
+  int32_t walLevel = 0;              // 0 minimal, 1 replica, 2 logical
+  uint32_t blockSize = 0;            // BLCKSZ, normally 8192
+  uint32_t relationSegmentSize = 0;  // blocks per relation segment file, normally 131072
   uint32_t walBlockSize = 0;
   uint32_t walSegmentSize = 0;
-  uint32_t dataChecksumVersion = 0;    // 0 when data checksums are off
+  uint32_t dataChecksumVersion = 0;  // 0 when data checksums are off
 
   bool checksumsEnabled() const { return dataChecksumVersion != 0; }
 };

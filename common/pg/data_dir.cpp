@@ -29,21 +29,21 @@ constexpr std::array<std::string_view, 7> kEmptiedDirectories{
 
 // Files of the data directory's top level that never go into a backup.
 constexpr std::array<std::string_view, 12> kExcludedTopFiles{
-    "postmaster.pid",            // would make the restored cluster think a server is running
-    "postmaster.opts",           // the options of the running server
-    "backup_label",              // the backup's own label comes from pg_backup_stop
-    "backup_label.old",          // left by an earlier recovery
-    "tablespace_map",            // as backup_label
+    "postmaster.pid",    // would make the restored cluster think a server is running
+    "postmaster.opts",   // the options of the running server
+    "backup_label",      // the backup's own label comes from pg_backup_stop
+    "backup_label.old",  // left by an earlier recovery
+    "tablespace_map",    // as backup_label
     "tablespace_map.old",
-    "backup_manifest",           // belongs to the backup the cluster was restored from
+    "backup_manifest",  // belongs to the backup the cluster was restored from
     "backup_manifest.tmp",
-    "recovery.signal",           // restore writes the signal files its --type asks for
+    "recovery.signal",  // restore writes the signal files its --type asks for
     "standby.signal",
     "postgresql.auto.conf.tmp",  // ALTER SYSTEM's temporary file
     "current_logfiles.tmp",      // the logging collector's temporary file
 };
 
-constexpr std::string_view kTempPrefix = "pgsql_tmp";        // PG_TEMP_FILE_PREFIX / PG_TEMP_FILES_DIR
+constexpr std::string_view kTempPrefix = "pgsql_tmp";           // PG_TEMP_FILE_PREFIX / PG_TEMP_FILES_DIR
 constexpr std::string_view kRelcacheInit = "pg_internal.init";  // RELCACHE_INIT_FILENAME (and its temp copies)
 
 bool isOid(std::string_view text) {
@@ -90,14 +90,14 @@ PathDecision DataDirectoryRules::decide(std::string_view relPath, EntryType type
   }
 
   // The relation cache init file is rebuilt at start; temp copies carry a ".<pid>" suffix.
-  if (type != EntryType::Directory && startsWith(name, kRelcacheInit)) return excluded("relation cache, rebuilt at start");
+  if (type != EntryType::Directory && startsWith(name, kRelcacheInit))
+    return excluded("relation cache, rebuilt at start");
 
   bool databaseDirectory = false;
   if (parent(0) == "global" && depth == 1) {
     if (name == "pg_control" && type == EntryType::File) return {Disposition::Include, FileClass::Control};
     if (type == EntryType::File)
-      if (auto relation = parseRelationFileName(name))
-        return {Disposition::Include, FileClass::Relation, relation};
+      if (auto relation = parseRelationFileName(name)) return {Disposition::Include, FileClass::Relation, relation};
     return {};
   }
   if (parent(0) == "base") databaseDirectory = depth == 2 && isOid(parent(1));
@@ -153,7 +153,7 @@ EntryType entryType(mode_t mode) {
 }
 
 class Dir {
-public:
+ public:
   explicit Dir(DIR* dir) : dir_(dir) {}
   ~Dir() {
     if (dir_) ::closedir(dir_);
@@ -162,7 +162,7 @@ public:
   Dir& operator=(const Dir&) = delete;
   DIR* get() const { return dir_; }
 
-private:
+ private:
   DIR* dir_;
 };
 
@@ -236,7 +236,8 @@ struct Walker {
       if (entry.decision.disposition != Disposition::Include) continue;
       if (entry.type == EntryType::Directory) walk(fsPaths[i], entry.path, false);
       // A tablespace link is followed: its contents belong to the backup.
-      else if (entry.type == EntryType::Symlink && entry.decision.tablespaceOid) walk(fsPaths[i], entry.path, false);
+      else if (entry.type == EntryType::Symlink && entry.decision.tablespaceOid)
+        walk(fsPaths[i], entry.path, false);
     }
   }
 };

@@ -36,15 +36,15 @@ enum class FileClass {
 struct PathDecision {
   Disposition disposition = Disposition::Include;
   FileClass fileClass = FileClass::Other;
-  std::optional<RelationFile> relation;      // set for FileClass::Relation
-  std::optional<uint32_t> tablespaceOid;     // set for the pg_tblspc/<oid> entry of a tablespace
-  std::string_view reason;                   // why it is excluded or kept empty; empty otherwise
+  std::optional<RelationFile> relation;   // set for FileClass::Relation
+  std::optional<uint32_t> tablespaceOid;  // set for the pg_tblspc/<oid> entry of a tablespace
+  std::string_view reason;                // why it is excluded or kept empty; empty otherwise
 
   bool included() const { return disposition != Disposition::Exclude; }
 };
 
 class DataDirectoryRules {
-public:
+ public:
   // The cluster's major version and catalog version (pg_control) pick the tablespace
   // subdirectory that belongs to it ("PG_15_202209061").
   DataDirectoryRules(unsigned pgMajor, uint32_t catalogVersion);
@@ -65,21 +65,21 @@ public:
 
   const std::string& tablespaceSubdirectory() const { return tablespaceSubdirectory_; }
 
-private:
+ private:
   std::string tablespaceSubdirectory_;
 };
 
 // One entry met by walkDataDirectory.
 struct DataDirEntry {
-  std::string path;             // relative to the data directory, '/'-separated
+  std::string path;  // relative to the data directory, '/'-separated
   EntryType type = EntryType::File;
   PathDecision decision;
-  uint64_t size = 0;            // files
-  int64_t mtime = 0;            // seconds since the epoch
-  mode_t mode = 0;              // permission bits
+  uint64_t size = 0;  // files
+  int64_t mtime = 0;  // seconds since the epoch
+  mode_t mode = 0;    // permission bits
   uid_t uid = 0;
   gid_t gid = 0;
-  std::string linkTarget;       // symlinks
+  std::string linkTarget;  // symlinks
 };
 
 // Walks dataDirectory depth-first in name order, calling visit for every entry (excluded ones

@@ -9,7 +9,7 @@ namespace pgbr::pg::detail {
 namespace {
 
 class Fd {
-public:
+ public:
   explicit Fd(int fd) : fd_(fd) {}
   ~Fd() {
     if (fd_ >= 0) ::close(fd_);
@@ -18,7 +18,7 @@ public:
   Fd& operator=(const Fd&) = delete;
   int get() const { return fd_; }
 
-private:
+ private:
   int fd_;
 };
 

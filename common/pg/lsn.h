@@ -13,7 +13,7 @@
 namespace pgbr::pg {
 
 class Lsn {
-public:
+ public:
   constexpr Lsn() = default;
   constexpr explicit Lsn(uint64_t value) : value_(value) {}
 
@@ -33,7 +33,7 @@ public:
   // Bytes of WAL between two locations (this - other); the caller ensures this >= other.
   constexpr uint64_t operator-(const Lsn& other) const { return value_ - other.value_; }
 
-private:
+ private:
   uint64_t value_ = 0;
 };
 

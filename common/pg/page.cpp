@@ -10,9 +10,9 @@ namespace {
 
 using detail::readAt;
 
-constexpr size_t kLanes = 32;              // N_SUMS: part of the algorithm, changing it changes every checksum
+constexpr size_t kLanes = 32;  // N_SUMS: part of the algorithm, changing it changes every checksum
 constexpr uint32_t kFnvPrime = 16777619;
-constexpr size_t kChecksumOffset = 8;      // offsetof(PageHeaderData, pd_checksum)
+constexpr size_t kChecksumOffset = 8;        // offsetof(PageHeaderData, pd_checksum)
 constexpr uint16_t kValidFlagBits = 0x0007;  // PD_VALID_FLAG_BITS
 constexpr uint16_t kMaxAlign = 8;
 
@@ -112,11 +112,16 @@ PageCheck checkPage(std::span<const uint8_t> page, uint32_t blockNumber, const P
 
 std::string_view pageStateName(PageState state) {
   switch (state) {
-    case PageState::Valid: return "valid";
-    case PageState::New: return "new (all zeroes)";
-    case PageState::ChangedInBackup: return "changed during the backup";
-    case PageState::BadChecksum: return "checksum mismatch";
-    case PageState::BadHeader: return "invalid page header";
+    case PageState::Valid:
+      return "valid";
+    case PageState::New:
+      return "new (all zeroes)";
+    case PageState::ChangedInBackup:
+      return "changed during the backup";
+    case PageState::BadChecksum:
+      return "checksum mismatch";
+    case PageState::BadHeader:
+      return "invalid page header";
   }
   return "unknown";
 }

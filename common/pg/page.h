@@ -13,17 +13,17 @@
 
 namespace pgbr::pg {
 
-constexpr size_t kPageSize = 8192;               // BLCKSZ of every supported build
+constexpr size_t kPageSize = 8192;                   // BLCKSZ of every supported build
 constexpr uint32_t kRelationSegmentBlocks = 131072;  // RELSEG_SIZE: 1 GiB segment files
-constexpr size_t kPageHeaderSize = 24;           // SizeOfPageHeaderData
+constexpr size_t kPageHeaderSize = 24;               // SizeOfPageHeaderData
 
 struct PageHeader {
-  Lsn lsn;                    // pd_lsn: LSN of the last WAL record that changed the page
-  uint16_t checksum = 0;      // pd_checksum
-  uint16_t flags = 0;         // pd_flags
-  uint16_t lower = 0;         // pd_lower: end of the line pointer array
-  uint16_t upper = 0;         // pd_upper: start of tuple space (0 for a new, never-initialised page)
-  uint16_t special = 0;       // pd_special: start of the access method's special space
+  Lsn lsn;                // pd_lsn: LSN of the last WAL record that changed the page
+  uint16_t checksum = 0;  // pd_checksum
+  uint16_t flags = 0;     // pd_flags
+  uint16_t lower = 0;     // pd_lower: end of the line pointer array
+  uint16_t upper = 0;     // pd_upper: start of tuple space (0 for a new, never-initialised page)
+  uint16_t special = 0;   // pd_special: start of the access method's special space
   uint16_t pageSizeVersion = 0;
   uint32_t pruneXid = 0;
 };
@@ -51,11 +51,13 @@ struct PageCheck {
   Lsn lsn;
 
   // Valid, New and ChangedInBackup pages are fine for a backup.
-  bool ok() const { return state == PageState::Valid || state == PageState::New || state == PageState::ChangedInBackup; }
+  bool ok() const {
+    return state == PageState::Valid || state == PageState::New || state == PageState::ChangedInBackup;
+  }
 };
 
 struct PageCheckOptions {
-  bool checksums = true;   // the cluster's data_checksum_version != 0
+  bool checksums = true;  // the cluster's data_checksum_version != 0
   // A page read while the cluster runs may be torn by a concurrent write; when its LSN is at or
   // after the backup's start the backup's WAL rewrites it, so it is not a corruption. Unset for an
   // offline check.

@@ -22,11 +22,16 @@ std::optional<uint32_t> parseNumber(std::string_view text) {
 bool parseForkAndSegment(std::string_view rest, RelationFile& file) {
   size_t dot = rest.find('.');
   std::string_view forkPart = rest.substr(0, dot);
-  if (forkPart.empty()) file.fork = Fork::Main;
-  else if (forkPart == "_fsm") file.fork = Fork::Fsm;
-  else if (forkPart == "_vm") file.fork = Fork::Vm;
-  else if (forkPart == "_init") file.fork = Fork::Init;
-  else return false;
+  if (forkPart.empty())
+    file.fork = Fork::Main;
+  else if (forkPart == "_fsm")
+    file.fork = Fork::Fsm;
+  else if (forkPart == "_vm")
+    file.fork = Fork::Vm;
+  else if (forkPart == "_init")
+    file.fork = Fork::Init;
+  else
+    return false;
   if (dot == std::string_view::npos) return true;
   auto segment = parseNumber(rest.substr(dot + 1));
   // ".0" is never written: the first segment has no suffix.
@@ -45,10 +50,14 @@ size_t digitPrefix(std::string_view text) {
 
 std::string_view forkSuffix(Fork fork) {
   switch (fork) {
-    case Fork::Main: return "";
-    case Fork::Fsm: return "_fsm";
-    case Fork::Vm: return "_vm";
-    case Fork::Init: return "_init";
+    case Fork::Main:
+      return "";
+    case Fork::Fsm:
+      return "_fsm";
+    case Fork::Vm:
+      return "_vm";
+    case Fork::Init:
+      return "_init";
   }
   return "";
 }

@@ -25,8 +25,8 @@ bool modern(PgConnection& connection) { return connection.serverVersionNum() >= 
 }  // namespace
 
 int serverVersionNum(PgConnection& connection) {
-  return parseNumber<int>(connection.queryString("SELECT current_setting('server_version_num')"),
-                          "server_version_num", connection);
+  return parseNumber<int>(connection.queryString("SELECT current_setting('server_version_num')"), "server_version_num",
+                          connection);
 }
 
 std::string dataDirectory(PgConnection& connection) {
@@ -41,8 +41,9 @@ uint64_t systemIdentifier(PgConnection& connection) {
 bool isInRecovery(PgConnection& connection) { return connection.queryString("SELECT pg_is_in_recovery()") == "t"; }
 
 ServerSettings serverSettings(PgConnection& connection) {
-  static constexpr const char* kNames[] = {"server_version_num", "data_directory", "archive_mode", "archive_command",
-                                           "wal_level",          "data_checksums", "wal_segment_size", "block_size"};
+  static constexpr const char* kNames[] = {"server_version_num", "data_directory", "archive_mode",
+                                           "archive_command",    "wal_level",      "data_checksums",
+                                           "wal_segment_size",   "block_size"};
   QueryResult result = connection.query(
       "SELECT name, setting FROM pg_settings WHERE name = ANY(string_to_array($1, ','))",
       {"server_version_num,data_directory,archive_mode,archive_command,wal_level,data_checksums,wal_segment_size,"
@@ -73,8 +74,8 @@ BackupStart backupStart(PgConnection& connection, std::string_view label, bool f
   const char* sql = modern(connection) ? "SELECT pg_backup_start($1, $2::boolean)::text"
                                        : "SELECT pg_start_backup($1, $2::boolean, false)::text";
   BackupStart start;
-  start.lsn = parseLsn(connection.queryString(sql, {std::string(label), fast ? "true" : "false"}),
-                       "pg_backup_start() result");
+  start.lsn =
+      parseLsn(connection.queryString(sql, {std::string(label), fast ? "true" : "false"}), "pg_backup_start() result");
   // pg_backup_start has just written its checkpoint (a restartpoint on a standby) to pg_control,
   // so the checkpoint's timeline is the backup's. The segment name is computed here because
   // pg_walfile_name() refuses to run on a standby.
@@ -92,8 +93,9 @@ BackupStart backupStart(PgConnection& connection, std::string_view label, bool f
 }
 
 BackupStop backupStop(PgConnection& connection, bool waitForArchive) {
-  const char* sql = modern(connection) ? "SELECT lsn::text, labelfile, spcmapfile FROM pg_backup_stop($1::boolean)"
-                                       : "SELECT lsn::text, labelfile, spcmapfile FROM pg_stop_backup(false, $1::boolean)";
+  const char* sql = modern(connection)
+                        ? "SELECT lsn::text, labelfile, spcmapfile FROM pg_backup_stop($1::boolean)"
+                        : "SELECT lsn::text, labelfile, spcmapfile FROM pg_stop_backup(false, $1::boolean)";
   QueryResult result = connection.query(sql, {waitForArchive ? "true" : "false"});
   const Row& row = result.rows.at(0);
   if (!row[0] || !row[1])

@@ -19,14 +19,14 @@
 namespace pgbr::pg {
 
 struct ServerSettings {
-  int versionNum = 0;              // server_version_num: 150004
-  std::string dataDirectory;       // data_directory
-  std::string archiveMode;         // "off", "on", "always"
+  int versionNum = 0;         // server_version_num: 150004
+  std::string dataDirectory;  // data_directory
+  std::string archiveMode;    // "off", "on", "always"
   std::string archiveCommand;
-  std::string walLevel;            // "minimal", "replica", "logical"
+  std::string walLevel;  // "minimal", "replica", "logical"
   bool dataChecksums = false;
-  uint32_t walSegmentSize = 0;     // bytes
-  uint32_t blockSize = 0;          // bytes
+  uint32_t walSegmentSize = 0;  // bytes
+  uint32_t blockSize = 0;       // bytes
 };
 
 struct BackupStart {

@@ -49,8 +49,8 @@ TimelineHistory parseTimelineHistory(std::string_view content, TimeLineId timeli
     TimeLineId tli = 0;
     auto [end, ec] = std::from_chars(tliText.data(), tliText.data() + tliText.size(), tli);
     if (ec != std::errc() || end != tliText.data() + tliText.size())
-      fail(ErrorCode::Format, "timeline history '{}' line {} ('{}') does not start with a numeric timeline ID",
-           source, lineNumber, line);
+      fail(ErrorCode::Format, "timeline history '{}' line {} ('{}') does not start with a numeric timeline ID", source,
+           lineNumber, line);
     auto switchPoint = Lsn::parse(takeToken(rest));
     if (!switchPoint)
       fail(ErrorCode::Format, "timeline history '{}' line {} ('{}') lacks a WAL switch point location (like 0/3000158)",

@@ -19,9 +19,9 @@ constexpr ControlLayout kControl1201To1700{
     .state = 16,
     .time = 24,
     .checkpoint = 32,
-    .checkpointRedo = 40,           // CheckPoint starts at 40 and is 88 bytes long
+    .checkpointRedo = 40,  // CheckPoint starts at 40 and is 88 bytes long
     .checkpointTimeline = 48,
-    .minRecoveryPoint = 136,        // after unloggedLSN at 128
+    .minRecoveryPoint = 136,  // after unloggedLSN at 128
     .minRecoveryPointTimeline = 144,
     .walLevel = 172,
     .blockSize = 216,
@@ -29,7 +29,7 @@ constexpr ControlLayout kControl1201To1700{
     .walBlockSize = 224,
     .walSegmentSize = 228,
     .dataChecksumVersion = 252,
-    .crc = 288,                     // after the 32-byte mock authentication nonce at 256
+    .crc = 288,  // after the 32-byte mock authentication nonce at 256
 };
 
 // Catalog versions tell apart the releases that share pg_control version 1300. Version 17 is

@@ -34,10 +34,10 @@ struct ControlLayout {
 };
 
 struct PgVersion {
-  unsigned major;                 // 15
-  uint32_t controlVersion;        // PG_CONTROL_VERSION
-  uint32_t catalogVersion;        // CATALOG_VERSION_NO of the release; 0 when controlVersion alone identifies it
-  uint16_t walMagic;              // XLOG_PAGE_MAGIC
+  unsigned major;           // 15
+  uint32_t controlVersion;  // PG_CONTROL_VERSION
+  uint32_t catalogVersion;  // CATALOG_VERSION_NO of the release; 0 when controlVersion alone identifies it
+  uint16_t walMagic;        // XLOG_PAGE_MAGIC
   const ControlLayout* control;
 };
 

@@ -17,8 +17,7 @@ constexpr size_t kMagic = 0, kInfo = 2, kTimeline = 4, kPageAddress = 8, kSystem
 
 WalSegmentHeader parseWalSegmentHeader(std::span<const uint8_t> page, std::string_view source) {
   if (page.size() < kWalLongPageHeaderSize)
-    fail(ErrorCode::Format, "WAL file '{}' is {} bytes long, too short to hold a WAL page header", source,
-         page.size());
+    fail(ErrorCode::Format, "WAL file '{}' is {} bytes long, too short to hold a WAL page header", source, page.size());
   WalSegmentHeader header;
   header.magic = readAt<uint16_t>(page, kMagic);
   header.info = readAt<uint16_t>(page, kInfo);

@@ -23,13 +23,13 @@ constexpr uint16_t kXlpLongHeader = 0x0002;
 
 struct WalSegmentHeader {
   uint16_t magic = 0;
-  uint16_t info = 0;                // xlp_info flag bits
-  TimeLineId timeline = 0;          // timeline of the first record on the page
-  Lsn pageAddress;                  // LSN of the segment's first byte
+  uint16_t info = 0;        // xlp_info flag bits
+  TimeLineId timeline = 0;  // timeline of the first record on the page
+  Lsn pageAddress;          // LSN of the segment's first byte
   uint64_t systemIdentifier = 0;
   uint32_t segmentSize = 0;
-  uint32_t blockSize = 0;           // XLOG_BLCKSZ
-  PgVersion version;                // recognised from the magic
+  uint32_t blockSize = 0;  // XLOG_BLCKSZ
+  PgVersion version;       // recognised from the magic
 };
 
 // The cluster a segment must belong to: what a stanza records.

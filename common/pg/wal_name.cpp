@@ -52,8 +52,7 @@ WalFileKind walFileKind(std::string_view name) {
   if (name.size() == 24 && isUpperHex(name)) return WalFileKind::Segment;
   if (name.size() == 24 + 8 && hasSuffix(name, ".partial") && isUpperHex(name.substr(0, 24)))
     return WalFileKind::Partial;
-  if (name.size() == 8 + 8 && hasSuffix(name, ".history") && isUpperHex(name.substr(0, 8)))
-    return WalFileKind::History;
+  if (name.size() == 8 + 8 && hasSuffix(name, ".history") && isUpperHex(name.substr(0, 8))) return WalFileKind::History;
   if (name.size() == 24 + 1 + 8 + 7 && hasSuffix(name, ".backup") && name[24] == '.' &&
       isUpperHex(name.substr(0, 24)) && isUpperHex(name.substr(25, 8)))
     return WalFileKind::BackupHistory;

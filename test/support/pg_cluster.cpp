@@ -91,14 +91,15 @@ PgCluster::PgCluster(Uninitialised, PgClusterOptions options)
   if (options_.archiveToDirectory) {
     makePostgresDirectory(archiveDirectory(), std::filesystem::perms(0755));
     // Never overwrite: PostgreSQL's documented archive_command contract.
-    options_.archiveCommand = "test ! -f " + archiveDirectory().string() + "/%f && cp %p " +
-                              archiveDirectory().string() + "/%f";
+    options_.archiveCommand =
+        "test ! -f " + archiveDirectory().string() + "/%f && cp %p " + archiveDirectory().string() + "/%f";
   }
 }
 
 PgCluster::PgCluster(PgClusterOptions options) : PgCluster(Uninitialised{}, std::move(options)) {
-  std::vector<std::string> argv = {"initdb", "-D", dataDirectory().string(), "-U", "postgres", "-A", "trust",
-                                   "-N", "--locale=C", "-E", "UTF8", "--no-instructions"};
+  std::vector<std::string> argv = {
+      "initdb", "-D",   dataDirectory().string(), "-U", "postgres", "-A", "trust", "-N", "--locale=C",
+      "-E",     "UTF8", "--no-instructions"};
   if (options_.checksums) argv.push_back("-k");
   argv.insert(argv.end(), options_.initdbArgs.begin(), options_.initdbArgs.end());
   RunResult result = runAsPostgres(argv);
@@ -108,9 +109,21 @@ PgCluster::PgCluster(PgClusterOptions options) : PgCluster(Uninitialised{}, std:
 
 std::unique_ptr<PgCluster> PgCluster::standbyOf(PgCluster& primary, PgClusterOptions options) {
   std::unique_ptr<PgCluster> standby(new PgCluster(Uninitialised{}, std::move(options)));
-  std::vector<std::string> argv = {"pg_basebackup", "-D", standby->dataDirectory().string(),
-                                   "-h", primary.socketDirectory().string(), "-p", std::to_string(primary.port()),
-                                   "-U", "postgres", "-R", "-X", "stream", "-c", "fast", "--no-sync"};
+  std::vector<std::string> argv = {"pg_basebackup",
+                                   "-D",
+                                   standby->dataDirectory().string(),
+                                   "-h",
+                                   primary.socketDirectory().string(),
+                                   "-p",
+                                   std::to_string(primary.port()),
+                                   "-U",
+                                   "postgres",
+                                   "-R",
+                                   "-X",
+                                   "stream",
+                                   "-c",
+                                   "fast",
+                                   "--no-sync"};
   for (const auto& directory : primary.tablespaceDirectories_) {
     auto mapped = standby->makeTablespaceDirectory(directory.filename().string());
     argv.push_back("--tablespace-mapping=" + directory.string() + "=" + mapped.string());
@@ -143,8 +156,8 @@ void PgCluster::writeConfiguration() {
       "wal_level = replica",
       "max_wal_senders = " + std::to_string(options_.maxWalSenders),
   };
-  std::string archiveMode = options_.archiveMode.empty() ? (options_.archiveCommand.empty() ? "off" : "on")
-                                                         : options_.archiveMode;
+  std::string archiveMode =
+      options_.archiveMode.empty() ? (options_.archiveCommand.empty() ? "off" : "on") : options_.archiveMode;
   lines.push_back("archive_mode = " + archiveMode);
   lines.push_back("archive_command = " + quoteSetting(options_.archiveCommand));
   lines.insert(lines.end(), options_.settings.begin(), options_.settings.end());
@@ -167,15 +180,16 @@ RunResult PgCluster::runAsPostgres(std::vector<std::string> argv, std::chrono::s
 }
 
 void PgCluster::start() {
-  std::vector<std::string> argv = {"pg_ctl", "-D", dataDirectory().string(), "-l", logFile().string(),
-                                   "-w", "-t", "300", "start"};
+  std::vector<std::string> argv = {"pg_ctl", "-D",   dataDirectory().string(), "-l", logFile().string(), "-w", "-t",
+                                   "300",    "start"};
   RunResult result = runAsPostgres(argv, std::chrono::seconds(360));
   if (result.exitCode != 0) throw std::runtime_error(describe(argv, result) + "\nserver log:\n" + lastLines(log(), 40));
 }
 
 void PgCluster::stop(StopMode mode) {
-  std::vector<std::string> argv = {"pg_ctl", "-D", dataDirectory().string(), "-m",
-                                   mode == StopMode::Fast ? "fast" : "immediate", "-w", "-t", "300", "stop"};
+  std::vector<std::string> argv = {
+      "pg_ctl", "-D",  dataDirectory().string(), "-m", mode == StopMode::Fast ? "fast" : "immediate", "-w", "-t",
+      "300",    "stop"};
   RunResult result = runAsPostgres(argv, std::chrono::seconds(360));
   if (result.exitCode != 0) throw std::runtime_error(describe(argv, result) + "\nserver log:\n" + lastLines(log(), 40));
 }
@@ -191,8 +205,8 @@ bool PgCluster::running() const {
 }
 
 std::vector<std::string> PgCluster::clientArgs(const std::string& program) const {
-  return {(pgBinDir() / program).string(), "-h", socketDirectory().string(), "-p", std::to_string(port_), "-U",
-          "postgres"};
+  return {
+      (pgBinDir() / program).string(), "-h", socketDirectory().string(), "-p", std::to_string(port_), "-U", "postgres"};
 }
 
 RunResult PgCluster::tryPsql(const std::string& sql, const std::string& database) {

@@ -18,13 +18,13 @@
 namespace pgbr::test {
 
 struct PgClusterOptions {
-  bool checksums = true;                  // initdb -k
-  std::string archiveCommand;             // when set, archive_mode is on and runs this command
-  std::string archiveMode;                // overrides archive_mode ("on", "always", "off")
-  bool archiveToDirectory = false;        // archive with cp into archiveDirectory() (archiveCommand unset)
+  bool checksums = true;            // initdb -k
+  std::string archiveCommand;       // when set, archive_mode is on and runs this command
+  std::string archiveMode;          // overrides archive_mode ("on", "always", "off")
+  bool archiveToDirectory = false;  // archive with cp into archiveDirectory() (archiveCommand unset)
   int maxWalSenders = 10;
-  std::vector<std::string> settings;      // extra postgresql.conf lines, appended last ("shared_buffers = 16MB")
-  std::vector<std::string> initdbArgs;    // extra initdb arguments ("--wal-segsize=1")
+  std::vector<std::string> settings;    // extra postgresql.conf lines, appended last ("shared_buffers = 16MB")
+  std::vector<std::string> initdbArgs;  // extra initdb arguments ("--wal-segsize=1")
 };
 
 enum class StopMode { Fast, Immediate };
@@ -37,7 +37,7 @@ bool waitUntil(const std::function<bool()>& condition, std::chrono::seconds dead
 bool waitForFile(const std::filesystem::path& path, std::chrono::seconds deadline = std::chrono::seconds(300));
 
 class PgCluster {
-public:
+ public:
   // Runs initdb and writes the configuration; the server is not started.
   explicit PgCluster(PgClusterOptions options = {});
   // A streaming standby of a running primary, made with pg_basebackup -R (tablespaces made with
@@ -95,7 +95,7 @@ public:
   // Creates directory path (and missing parents below root) owned by postgres with this mode.
   static void makePostgresDirectory(const std::filesystem::path& path, std::filesystem::perms mode);
 
-private:
+ private:
   struct Uninitialised {};
   PgCluster(Uninitialised, PgClusterOptions options);
   void writeConfiguration();

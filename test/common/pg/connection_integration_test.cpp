@@ -5,7 +5,6 @@
 
 #include <doctest/doctest.h>
 
-
 using namespace pgbr;
 using namespace pgbr::pg;
 using namespace pgbr::test;
@@ -61,8 +60,8 @@ TEST_CASE("parameters travel as text and NULLs come back as nullopt") {
   PgCluster cluster;
   cluster.start();
   PgConnection connection(cluster.connectOptions());
-  QueryResult result = connection.query("SELECT $1::int + 1 AS answer, NULL::text AS nothing, $2::text AS param",
-                                        {"41", std::nullopt});
+  QueryResult result =
+      connection.query("SELECT $1::int + 1 AS answer, NULL::text AS nothing, $2::text AS param", {"41", std::nullopt});
   REQUIRE(result.rows.size() == 1);
   CHECK(result.columns == std::vector<std::string>{"answer", "nothing", "param"});
   CHECK(result.rows[0][result.column("answer")] == "42");

@@ -18,20 +18,20 @@ Disposition disposition(const char* path, EntryType type = EntryType::File, bool
 }  // namespace
 
 TEST_CASE("server state, old labels and signal files at the top level are excluded") {
-  for (const char* name : {"postmaster.pid", "postmaster.opts", "backup_label", "backup_label.old", "tablespace_map",
-                           "tablespace_map.old", "backup_manifest", "recovery.signal", "standby.signal",
-                           "postgresql.auto.conf.tmp", "current_logfiles.tmp"})
+  for (const char* name :
+       {"postmaster.pid", "postmaster.opts", "backup_label", "backup_label.old", "tablespace_map", "tablespace_map.old",
+        "backup_manifest", "recovery.signal", "standby.signal", "postgresql.auto.conf.tmp", "current_logfiles.tmp"})
     CHECK_MESSAGE(disposition(name) == Disposition::Exclude, name);
-  for (const char* name : {"PG_VERSION", "postgresql.conf", "postgresql.auto.conf", "pg_hba.conf", "pg_ident.conf",
-                           "current_logfiles"})
+  for (const char* name :
+       {"PG_VERSION", "postgresql.conf", "postgresql.auto.conf", "pg_hba.conf", "pg_ident.conf", "current_logfiles"})
     CHECK_MESSAGE(disposition(name) == Disposition::Include, name);
   // The same names deeper down are someone else's files.
   CHECK(disposition("log/postmaster.pid") == Disposition::Include);
 }
 
 TEST_CASE("directories PostgreSQL resets at start are kept empty") {
-  for (const char* name : {"pg_dynshmem", "pg_notify", "pg_replslot", "pg_serial", "pg_snapshots", "pg_stat_tmp",
-                           "pg_subtrans"})
+  for (const char* name :
+       {"pg_dynshmem", "pg_notify", "pg_replslot", "pg_serial", "pg_snapshots", "pg_stat_tmp", "pg_subtrans"})
     CHECK_MESSAGE(disposition(name, EntryType::Directory) == Disposition::IncludeEmpty, name);
   for (const char* name : {"pg_xact", "pg_multixact", "pg_logical", "pg_stat", "pg_commit_ts", "pg_twophase", "base",
                            "global", "pg_tblspc", "pg_wal", "log"})

@@ -34,8 +34,8 @@ std::vector<std::string> checkAllRelationFiles(const PgCluster& cluster, size_t&
     auto bytes = readBytes(cluster.dataDirectory() / entry.path);
     pagesChecked += bytes.size() / kPageSize;
     for (const auto& failure : checkPages(bytes, entry.decision.relation->blockNumber(0), options))
-      failures.push_back(fmt::format("{} block {} ({})", entry.path, failure.blockNumber,
-                                     pageStateName(failure.check.state)));
+      failures.push_back(
+          fmt::format("{} block {} ({})", entry.path, failure.blockNumber, pageStateName(failure.check.state)));
   });
   return failures;
 }
@@ -78,8 +78,8 @@ TEST_CASE("page checksums agree with PostgreSQL's page_checksum() on random page
     for (auto& byte : page) byte = static_cast<uint8_t>(random());
     page[14] = static_cast<uint8_t>(random() | 1);  // pd_upper != 0: page_checksum() refuses new pages
     uint32_t block = i < 4 ? std::array<uint32_t, 4>{0, 1, 131072, 0xFFFFFFFE}[i] : static_cast<uint32_t>(random());
-    auto expected = connection.queryString("SELECT page_checksum(decode($1, 'hex'), $2)",
-                                           {toHex(page), std::to_string(block)});
+    auto expected =
+        connection.queryString("SELECT page_checksum(decode($1, 'hex'), $2)", {toHex(page), std::to_string(block)});
     // page_checksum() returns a smallint, so values above 32767 come back negative.
     CHECK_MESSAGE(static_cast<uint16_t>(std::stoi(expected)) == pageChecksum(page, block), "block " << block);
   }

@@ -126,7 +126,7 @@ TEST_CASE("checkPages reports failing blocks by their number and skips a trailin
     auto page = validPage(block);
     data.insert(data.end(), page.begin(), page.end());
   }
-  data[2 * kPageSize + 77] ^= 0x01;  // block 102
+  data[2 * kPageSize + 77] ^= 0x01;      // block 102
   data.resize(data.size() + 100, 0xAA);  // a page being appended
   auto failures = checkPages(data, 100, kChecksums);
   REQUIRE(failures.size() == 1);

@@ -40,9 +40,9 @@ TEST_CASE("block numbers continue across segment files") {
 }
 
 TEST_CASE("names that are not relation files are refused") {
-  for (const char* name : {"", "PG_VERSION", "pg_filenode.map", "pg_internal.init", "016384", "16384.0", "16384.",
-                           "16384_", "16384_main", "16384_fsm_vm", "16384.1.2", "16384x", "t3_16384", "0",
-                           "99999999999", "16384.01", "pgsql_tmp"})
+  for (const char* name :
+       {"", "PG_VERSION", "pg_filenode.map", "pg_internal.init", "016384", "16384.0", "16384.", "16384_", "16384_main",
+        "16384_fsm_vm", "16384.1.2", "16384x", "t3_16384", "0", "99999999999", "16384.01", "pgsql_tmp"})
     CHECK_FALSE(parseRelationFileName(name));
 }
 

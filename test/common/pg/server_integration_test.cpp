@@ -7,7 +7,6 @@
 
 #include <doctest/doctest.h>
 
-
 using namespace pgbr;
 using namespace pgbr::pg;
 using namespace pgbr::test;
@@ -73,7 +72,8 @@ TEST_CASE("pg_backup_start and pg_backup_stop round trip on one session, with a 
 
   // With wait_for_archive the segment holding the stop LSN is archived before pg_backup_stop returns,
   // together with the backup history file.
-  CHECK(std::filesystem::exists(cluster.archiveDirectory() / WalSegment::containing(stop.lsn, 1, 16u << 20).fileName(16u << 20)));
+  CHECK(std::filesystem::exists(cluster.archiveDirectory() /
+                                WalSegment::containing(stop.lsn, 1, 16u << 20).fileName(16u << 20)));
   auto historyFile = cluster.archiveDirectory() / backupHistoryFileName(1, start.lsn, 16u << 20);
   REQUIRE(waitForFile(historyFile));
   BackupLabel history = parseBackupLabel(readFile(historyFile), historyFile.string());
@@ -101,8 +101,7 @@ TEST_CASE("switching WAL, the current LSN, restore points and tablespaces") {
   WalSwitch switched = switchWal(connection);
   CHECK(switched.lsn > before);
   // The switch ends a segment: the returned LSN is that segment's end, and it is the named one.
-  CHECK(switched.walFileName ==
-        WalSegment::containing(switched.lsn - 1, 1, 16u << 20).fileName(16u << 20));
+  CHECK(switched.walFileName == WalSegment::containing(switched.lsn - 1, 1, 16u << 20).fileName(16u << 20));
   CHECK(currentWalLsn(connection) >= switched.lsn);
 
   Lsn point = createRestorePoint(connection, "before the change");

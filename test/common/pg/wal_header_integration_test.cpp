@@ -7,7 +7,6 @@
 
 #include <doctest/doctest.h>
 
-
 using namespace pgbr;
 using namespace pgbr::pg;
 using namespace pgbr::test;
@@ -63,9 +62,9 @@ TEST_CASE("archived segments of a real cluster belong to it and are refused for 
 
   // The same bytes under the next segment's name are caught too.
   CHECK_THROWS_WITH_AS(
-      checkWalSegmentBelongs(header, WalSegment::parse(first.walFileName, identity.walSegmentSize)
-                                         ->next()
-                                         .fileName(identity.walSegmentSize),
-                             identity),
+      checkWalSegmentBelongs(
+          header,
+          WalSegment::parse(first.walFileName, identity.walSegmentSize)->next().fileName(identity.walSegmentSize),
+          identity),
       doctest::Contains("was renamed or is a recycled segment"), Error);
 }

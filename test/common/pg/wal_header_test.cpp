@@ -14,8 +14,8 @@ using pgbr::pg::testing::putAt;
 
 namespace {
 
-std::vector<uint8_t> makeHeader(uint64_t systemId, uint64_t pageAddress, uint32_t timeline = 1,
-                                uint16_t magic = 0xD110, uint16_t info = kXlpLongHeader) {
+std::vector<uint8_t> makeHeader(uint64_t systemId, uint64_t pageAddress, uint32_t timeline = 1, uint16_t magic = 0xD110,
+                                uint16_t info = kXlpLongHeader) {
   std::vector<uint8_t> page(8192, 0);
   putAt<uint16_t>(page, 0, magic);
   putAt<uint16_t>(page, 2, info);
