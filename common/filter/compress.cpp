@@ -148,7 +148,7 @@ size_t Compressor::compress(Compression type, int level, std::span<const uint8_t
   switch (type) {
     case Compression::None:
       if (output.size() < input.size()) fail(ErrorCode::Internal, "output buffer too small");
-      std::memcpy(output.data(), input.data(), input.size());
+      if (!input.empty()) std::memcpy(output.data(), input.data(), input.size());
       return input.size();
     case Compression::Zstd: {
       size_t rc = ZSTD_compress2(impl_->zstdCompressor(level), output.data(), output.size(), input.data(), input.size());
@@ -206,7 +206,7 @@ void Compressor::decompress(Compression type, std::span<const uint8_t> input, st
     case Compression::None:
       if (input.size() != output.size())
         corrupt(what, fmt::format("{} stored bytes for {} expected", input.size(), output.size()));
-      std::memcpy(output.data(), input.data(), input.size());
+      if (!input.empty()) std::memcpy(output.data(), input.data(), input.size());
       return;
     case Compression::Zstd: {
       if (!impl_->zstdD) {

@@ -107,7 +107,7 @@ size_t RecordReader::read(std::span<uint8_t> buffer) {
     nextRecord();
   }
   size_t n = std::min(buffer.size(), available_.size());
-  std::memcpy(buffer.data(), available_.data(), n);
+  if (n > 0) std::memcpy(buffer.data(), available_.data(), n);
   available_ = available_.subspan(n);
   return n;
 }

@@ -29,7 +29,7 @@ public:
   size_t readAt(uint64_t offset, std::span<uint8_t> buffer) override {
     if (offset >= data_->size()) return 0;
     size_t n = static_cast<size_t>(std::min<uint64_t>(buffer.size(), data_->size() - offset));
-    std::memcpy(buffer.data(), data_->data() + offset, n);
+    if (n > 0) std::memcpy(buffer.data(), data_->data() + offset, n);
     return n;
   }
 

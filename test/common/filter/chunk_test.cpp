@@ -25,8 +25,8 @@ ErrorCode codeOf(auto&& action) {
 
 TEST_CASE("the chunk id is HMAC over the label, the length and the per-page tags") {
   auto keys = testKeyring();
-  auto plain = pgbr::test::pgbenchPages(2);
-  plain.resize(plain.size() - 100);  // the last page is short
+  auto pages = pgbr::test::pgbenchPages(2);
+  std::vector<uint8_t> plain(pages.begin(), pages.end() - 100);  // the last page is short
   ChunkHasher hasher(keys->chunkIdKey());
   ChunkId id = hasher.hash(plain);
 
