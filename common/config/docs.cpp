@@ -55,7 +55,8 @@ When an option is given in several places, the first of these wins:
 1. the command line: `--name=value` or `--name value`; `--name` and `--no-name` for y/n options;
    `--reset-name` for the default whatever the environment and files say;
 2. the environment: `PGBR_NAME`, the name in capitals with `_` for `-` (`PGBR_REPO1_CIPHER_PASS`);
-   list and map items are separated by `:`;
+   list and map items are separated by `:`; a `PGBR_` variable whose name is close to an option's
+   is reported as a likely typo;
 3. the configuration files, by section:
    1. `[<stanza>:<command>]`
    2. `[<stanza>]`

@@ -205,14 +205,8 @@ std::string closest(std::string_view name, const std::vector<std::string>& candi
 
 }  // namespace
 
-std::string unknownOptionMessage(std::string_view name, Binary binary, std::string_view where) {
+std::string suggestOption(std::string_view name, Binary binary) {
   auto split = splitIndexed(name);
-  if (split) {
-    const OptionDef* def = findOption(fmt::format("{}-{}", split->family->prefix, split->rest));
-    if (def && def->indexed)
-      return fmt::format("option '{}'{} has an invalid index: {} options are numbered from 1 to {}", name, where,
-                         split->family->prefix, split->family->maxIndex);
-  }
   unsigned typedIndex = split && split->index >= 1 && split->index <= split->family->maxIndex ? split->index : 1;
   std::vector<std::string> candidates;
   for (const auto& option : optionTable()) {
@@ -220,7 +214,17 @@ std::string unknownOptionMessage(std::string_view name, Binary binary, std::stri
     unsigned index = option.indexed && optionFamily(option).maxIndex >= typedIndex ? typedIndex : 1;
     candidates.push_back(optionDisplayName(option, index));
   }
-  std::string suggestion = closest(name, candidates);
+  return closest(name, candidates);
+}
+
+std::string unknownOptionMessage(std::string_view name, Binary binary, std::string_view where) {
+  if (auto split = splitIndexed(name)) {
+    const OptionDef* def = findOption(fmt::format("{}-{}", split->family->prefix, split->rest));
+    if (def && def->indexed)
+      return fmt::format("option '{}'{} has an invalid index: {} options are numbered from 1 to {}", name, where,
+                         split->family->prefix, split->family->maxIndex);
+  }
+  std::string suggestion = suggestOption(name, binary);
   if (suggestion.empty())
     return fmt::format("unknown option '{}'{}: run '{} help' to list the commands and their options", name, where,
                        binaryName(binary));

@@ -147,6 +147,9 @@ std::string optionEnvName(const OptionDef& option, unsigned index);
 // the closest option of `binary` when one is close enough. `where` follows the name: " in
 // /etc/pgbr/pgbr.conf:3", " on the command line".
 std::string unknownOptionMessage(std::string_view name, Binary binary, std::string_view where);
+// The option name of `binary` closest to `name` (with `name`'s index when it has a valid one),
+// or empty when none is close enough to be a typo of it.
+std::string suggestOption(std::string_view name, Binary binary);
 // The closest command name of `binary`, or empty.
 std::string suggestCommand(std::string_view name, Binary binary);
 // Why `name` is not a command of `binary`: the other program's, or unknown (with a suggestion).

@@ -48,6 +48,9 @@ TEST_CASE("unknown option names get a did-you-mean for the closest option of the
 }
 
 TEST_CASE("a name far from every option gets a pointer to help, not a wild guess") {
+  CHECK(suggestOption("frobnicate", Binary::Agent).empty());
+  CHECK(suggestOption("bin-dir", Binary::Agent).empty());
+  CHECK(suggestOption("pg3-pth", Binary::Agent) == "pg3-path");
   CHECK(unknownOptionMessage("frobnicate", Binary::Agent, "") ==
         "unknown option 'frobnicate': run 'pgbr-agent help' to list the commands and their options");
 }

@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdlib>
+
 using namespace pgbr;
 using pgbr::test::ConfigFixture;
 using pgbr::test::errorOf;
@@ -235,14 +237,15 @@ TEST_CASE("a value read through ENV: is checked like any other") {
                           ":6 (ENV:WORKERS): expected an integer from 1 to 64");
 }
 
-TEST_CASE("environment variables set any option; unknown ones are warnings, others' are ignored") {
+TEST_CASE("environment variables set any option; near misses are warnings, others' options are ignored") {
   ConfigFixture f;
   f.writeConfig(kAgentGlobal);
   f.env = {{"PGBR_REPO1_CIPHER_PASS", "pw"},
            {"PGBR_REPO1_CIPHER_TYPE", "aes-256-gcm"},
-           {"PGBR_TLS_SERVER_PORT", "1"},  // pgbr-repo's
-           {"PGBR_DELTA", "y"},            // not an archive-push option
-           {"PGBR_REPO1_CIPHER_PAS", "x"},
+           {"PGBR_TLS_SERVER_PORT", "1"},   // pgbr-repo's
+           {"PGBR_DELTA", "y"},             // not an archive-push option
+           {"PGBR_REPO1_CIPHER_PAS", "x"},  // a typo: reported
+           {"PGBR_BIN_DIR", "/usr/bin"},    // someone else's variable: left alone
            {"HOME", "/root"}};
   Config config = f.agent({"--stanza=main", "archive-push", "x"});
   CHECK(config.str("repo-cipher-pass", 1) == "pw");
@@ -699,4 +702,28 @@ TEST_CASE("help takes no options") {
   CHECK(errorOf(ErrorCode::OptionInvalid, [&] {
           parseConfig(Binary::Agent, Args{"help", "--stanza=main"}, f.env);
         }).starts_with("option 'stanza' is not valid for the help command"));
+}
+
+// ----------------------------------------------------------------------------------------------
+// main()'s entry points
+
+TEST_CASE("argc/argv parse like the argument list, and the process environment is read whole") {
+  ConfigFixture f;
+  f.writeConfig(kAgentGlobal);
+  std::string config = "--config=" + f.configPath();
+  const char* argv[] = {"pgbr-agent", config.c_str(), "--stanza=main", "archive-push", "pg_wal/x", nullptr};
+  Config parsed = parseConfig(Binary::Agent, 5, argv, f.env);
+  CHECK(parsed.commandName() == "archive-push");
+  CHECK(parsed.args() == Args{"pg_wal/x"});
+  ::setenv("PGBR_CONFIG_TEST_MARKER", "a=b", 1);
+  Environment env = processEnvironment();
+  ::unsetenv("PGBR_CONFIG_TEST_MARKER");
+  CHECK(env.at("PGBR_CONFIG_TEST_MARKER") == "a=b");
+}
+
+TEST_CASE("--version wins over anything else on the line") {
+  ConfigFixture f;
+  Config config = f.agent({"backup", "--no-such-option", "--version"});
+  CHECK(config.commandName() == "version");
+  CHECK(config.args().empty());
 }
