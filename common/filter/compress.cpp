@@ -1,6 +1,7 @@
 #include "common/filter/compress.h"
 
 #include "common/error.h"
+#include "common/filter/free_with.h"
 
 #include <bzlib.h>
 #include <lz4frame.h>
@@ -19,19 +20,6 @@ constexpr LevelRange kLevels[] = {
     {0, 12, 1},  // lz4: 0-2 fast, 3-12 high compression
     {1, 9, 9},   // bz2: block size in 100 kB units
     {0, 9, 6},   // gz
-};
-
-struct ZstdCFree {
-  void operator()(ZSTD_CCtx* p) const { ZSTD_freeCCtx(p); }
-};
-struct ZstdDFree {
-  void operator()(ZSTD_DCtx* p) const { ZSTD_freeDCtx(p); }
-};
-struct Lz4CFree {
-  void operator()(LZ4F_cctx* p) const { LZ4F_freeCompressionContext(p); }
-};
-struct Lz4DFree {
-  void operator()(LZ4F_dctx* p) const { LZ4F_freeDecompressionContext(p); }
 };
 
 [[noreturn]] void corrupt(std::string_view what, std::string_view detail) {
@@ -77,11 +65,11 @@ std::optional<Compression> compressionFromByte(uint8_t value) {
 LevelRange compressionLevels(Compression type) { return kLevels[static_cast<size_t>(type)]; }
 
 struct Compressor::Impl {
-  std::unique_ptr<ZSTD_CCtx, ZstdCFree> zstdC;
-  std::unique_ptr<ZSTD_DCtx, ZstdDFree> zstdD;
+  UniqueC<ZSTD_CCtx, ZSTD_freeCCtx> zstdC;
+  UniqueC<ZSTD_DCtx, ZSTD_freeDCtx> zstdD;
   int zstdLevel = -1;
-  std::unique_ptr<LZ4F_cctx, Lz4CFree> lz4C;
-  std::unique_ptr<LZ4F_dctx, Lz4DFree> lz4D;
+  UniqueC<LZ4F_cctx, LZ4F_freeCompressionContext> lz4C;
+  UniqueC<LZ4F_dctx, LZ4F_freeDecompressionContext> lz4D;
   z_stream deflater{};
   int deflateLevel = -1;
   z_stream inflater{};

@@ -1,6 +1,7 @@
 #include "common/filter/crypto.h"
 
 #include "common/error.h"
+#include "common/filter/free_with.h"
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -28,31 +29,6 @@ void check(int ok, std::string_view what) {
   if (ok <= 0) failOpenssl(what);
 }
 
-struct MdFree {
-  void operator()(EVP_MD* p) const { EVP_MD_free(p); }
-};
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* p) const { EVP_MD_CTX_free(p); }
-};
-struct MacFree {
-  void operator()(EVP_MAC* p) const { EVP_MAC_free(p); }
-};
-struct MacCtxFree {
-  void operator()(EVP_MAC_CTX* p) const { EVP_MAC_CTX_free(p); }
-};
-struct KdfFree {
-  void operator()(EVP_KDF* p) const { EVP_KDF_free(p); }
-};
-struct KdfCtxFree {
-  void operator()(EVP_KDF_CTX* p) const { EVP_KDF_CTX_free(p); }
-};
-struct CipherFree {
-  void operator()(EVP_CIPHER* p) const { EVP_CIPHER_free(p); }
-};
-struct CipherCtxFree {
-  void operator()(EVP_CIPHER_CTX* p) const { EVP_CIPHER_CTX_free(p); }
-};
-
 template <typename T>
 T* notNull(T* p, std::string_view what) {
   if (p == nullptr) failOpenssl(what);
@@ -74,8 +50,8 @@ int intLength(size_t size, std::string_view what) {
 
 // Derives into out with an EVP_KDF algorithm and parameter list.
 void kdfDerive(const char* algorithm, OSSL_PARAM* params, std::span<uint8_t> out) {
-  std::unique_ptr<EVP_KDF, KdfFree> kdf(notNull(EVP_KDF_fetch(nullptr, algorithm, nullptr), algorithm));
-  std::unique_ptr<EVP_KDF_CTX, KdfCtxFree> ctx(notNull(EVP_KDF_CTX_new(kdf.get()), algorithm));
+  UniqueC<EVP_KDF, EVP_KDF_free> kdf(notNull(EVP_KDF_fetch(nullptr, algorithm, nullptr), algorithm));
+  UniqueC<EVP_KDF_CTX, EVP_KDF_CTX_free> ctx(notNull(EVP_KDF_CTX_new(kdf.get()), algorithm));
   check(EVP_KDF_derive(ctx.get(), out.data(), out.size(), params), algorithm);
 }
 
@@ -114,8 +90,8 @@ Sha256Digest sha256(std::span<const uint8_t> data) {
 }
 
 struct Sha256::Impl {
-  std::unique_ptr<EVP_MD, MdFree> md{notNull(EVP_MD_fetch(nullptr, "SHA256", nullptr), "SHA-256")};
-  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx{notNull(EVP_MD_CTX_new(), "SHA-256")};
+  UniqueC<EVP_MD, EVP_MD_free> md{notNull(EVP_MD_fetch(nullptr, "SHA256", nullptr), "SHA-256")};
+  UniqueC<EVP_MD_CTX, EVP_MD_CTX_free> ctx{notNull(EVP_MD_CTX_new(), "SHA-256")};
 };
 
 Sha256::Sha256() : impl_(std::make_unique<Impl>()) { reset(); }
@@ -135,8 +111,8 @@ Sha256Digest Sha256::finish() {
 }
 
 struct HmacSha256::Impl {
-  std::unique_ptr<EVP_MAC, MacFree> mac{notNull(EVP_MAC_fetch(nullptr, "HMAC", nullptr), "HMAC-SHA256")};
-  std::unique_ptr<EVP_MAC_CTX, MacCtxFree> ctx{notNull(EVP_MAC_CTX_new(mac.get()), "HMAC-SHA256")};
+  UniqueC<EVP_MAC, EVP_MAC_free> mac{notNull(EVP_MAC_fetch(nullptr, "HMAC", nullptr), "HMAC-SHA256")};
+  UniqueC<EVP_MAC_CTX, EVP_MAC_CTX_free> ctx{notNull(EVP_MAC_CTX_new(mac.get()), "HMAC-SHA256")};
 };
 
 HmacSha256::HmacSha256(const SecretKey& key) : impl_(std::make_unique<Impl>()) {
@@ -231,14 +207,25 @@ SecretKey deriveFromPassphrase(std::string_view passphrase, std::span<const uint
 }
 
 struct AesGcm::Impl {
-  std::unique_ptr<EVP_CIPHER, CipherFree> cipher{
+  UniqueC<EVP_CIPHER, EVP_CIPHER_free> cipher{
       notNull(EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr), "AES-256-GCM")};
-  std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree> encrypt{notNull(EVP_CIPHER_CTX_new(), "AES-256-GCM")};
-  std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree> decrypt{notNull(EVP_CIPHER_CTX_new(), "AES-256-GCM")};
+  UniqueC<EVP_CIPHER_CTX, EVP_CIPHER_CTX_free> encrypt{notNull(EVP_CIPHER_CTX_new(), "AES-256-GCM")};
+  UniqueC<EVP_CIPHER_CTX, EVP_CIPHER_CTX_free> decrypt{notNull(EVP_CIPHER_CTX_new(), "AES-256-GCM")};
   SecretKey encryptKey;
   SecretKey decryptKey;
   bool encryptKeyed = false;
   bool decryptKeyed = false;
+
+  // Sets key on ctx unless it is the key already set there (keeping its key schedule).
+  void useKey(EVP_CIPHER_CTX* ctx, bool encrypting, const SecretKey& key) {
+    SecretKey& cached = encrypting ? encryptKey : decryptKey;
+    bool& keyed = encrypting ? encryptKeyed : decryptKeyed;
+    if (keyed && cached == key) return;
+    check(EVP_CipherInit_ex2(ctx, cipher.get(), key.bytes().data(), nullptr, encrypting ? 1 : 0, nullptr),
+          "AES-256-GCM key setup");
+    cached = key;
+    keyed = true;
+  }
 };
 
 AesGcm::AesGcm() : impl_(std::make_unique<Impl>()) {}
@@ -250,11 +237,7 @@ void AesGcm::seal(const SecretKey& key, std::span<const uint8_t, kGcmNonceSize> 
                   std::span<const uint8_t> input, std::span<uint8_t> output, std::span<uint8_t, kGcmTagSize> tag) {
   if (input.size() != output.size()) fail(ErrorCode::Internal, "AES-256-GCM output size differs from input size");
   EVP_CIPHER_CTX* ctx = impl_->encrypt.get();
-  if (!impl_->encryptKeyed || !(impl_->encryptKey == key)) {
-    check(EVP_EncryptInit_ex2(ctx, impl_->cipher.get(), key.bytes().data(), nullptr, nullptr), "AES-256-GCM key setup");
-    impl_->encryptKey = key;
-    impl_->encryptKeyed = true;
-  }
+  impl_->useKey(ctx, true, key);
   int length = 0;
   check(EVP_EncryptInit_ex2(ctx, nullptr, nullptr, nonce.data(), nullptr), "AES-256-GCM");
   check(EVP_EncryptUpdate(ctx, nullptr, &length, aad.data(), intLength(aad.size(), "AES-256-GCM")), "AES-256-GCM");
@@ -269,11 +252,7 @@ bool AesGcm::open(const SecretKey& key, std::span<const uint8_t, kGcmNonceSize> 
                   std::span<const uint8_t, kGcmTagSize> tag) {
   if (input.size() != output.size()) fail(ErrorCode::Internal, "AES-256-GCM output size differs from input size");
   EVP_CIPHER_CTX* ctx = impl_->decrypt.get();
-  if (!impl_->decryptKeyed || !(impl_->decryptKey == key)) {
-    check(EVP_DecryptInit_ex2(ctx, impl_->cipher.get(), key.bytes().data(), nullptr, nullptr), "AES-256-GCM key setup");
-    impl_->decryptKey = key;
-    impl_->decryptKeyed = true;
-  }
+  impl_->useKey(ctx, false, key);
   int length = 0;
   check(EVP_DecryptInit_ex2(ctx, nullptr, nullptr, nonce.data(), nullptr), "AES-256-GCM");
   check(EVP_DecryptUpdate(ctx, nullptr, &length, aad.data(), intLength(aad.size(), "AES-256-GCM")), "AES-256-GCM");

@@ -34,10 +34,14 @@ int openAtRetry(int dirFd, const char* path, int flags, unsigned mode) {
   }
 }
 
-size_t readFd(int fd, std::span<uint8_t> buffer, std::string_view path) {
+namespace {
+
+// Calls op(pointer, count, done) until buffer is full or op returns 0, retrying EINTR.
+template <typename ReadOp>
+size_t readLoop(std::span<uint8_t> buffer, std::string_view path, ReadOp op) {
   size_t done = 0;
   while (done < buffer.size()) {
-    ssize_t n = ::read(fd, buffer.data() + done, buffer.size() - done);
+    ssize_t n = op(buffer.data() + done, buffer.size() - done, done);
     if (n < 0) {
       if (errno == EINTR) continue;
       failErrno(ErrorCode::FileRead, "cannot read", path, errno);
@@ -48,18 +52,16 @@ size_t readFd(int fd, std::span<uint8_t> buffer, std::string_view path) {
   return done;
 }
 
+}  // namespace
+
+size_t readFd(int fd, std::span<uint8_t> buffer, std::string_view path) {
+  return readLoop(buffer, path, [fd](uint8_t* at, size_t count, size_t) { return ::read(fd, at, count); });
+}
+
 size_t preadFd(int fd, std::span<uint8_t> buffer, uint64_t offset, std::string_view path) {
-  size_t done = 0;
-  while (done < buffer.size()) {
-    ssize_t n = ::pread(fd, buffer.data() + done, buffer.size() - done, static_cast<off_t>(offset + done));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      failErrno(ErrorCode::FileRead, "cannot read", path, errno);
-    }
-    if (n == 0) break;
-    done += static_cast<size_t>(n);
-  }
-  return done;
+  return readLoop(buffer, path, [fd, offset](uint8_t* at, size_t count, size_t done) {
+    return ::pread(fd, at, count, static_cast<off_t>(offset + done));
+  });
 }
 
 void writeFd(int fd, std::span<const uint8_t> data, std::string_view path) {

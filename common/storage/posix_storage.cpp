@@ -227,16 +227,26 @@ bool PosixStorage::isTemporaryName(std::string_view name) {
   return name.starts_with('.') && name.find(kTempMarker) != std::string_view::npos;
 }
 
-std::vector<uint8_t> PosixStorage::read(std::string_view path) {
-  validatePath(path);
-  std::string full = describe(path);
+namespace {
+
+// Opens a regular file for reading; returns it with its size. Throws FileMissing or FileRead.
+std::pair<UniqueFd, uint64_t> openRegularFile(const std::string& full) {
   int fd = openRetry(full.c_str(), O_RDONLY);
   if (fd < 0) failErrno(fd == -ENOENT ? ErrorCode::FileMissing : ErrorCode::FileRead, "cannot read", full, -fd);
   UniqueFd file(fd);
   struct stat st {};
   if (::fstat(file.get(), &st) != 0) failErrno(ErrorCode::FileRead, "cannot stat", full, errno);
   if (!S_ISREG(st.st_mode)) fail(ErrorCode::FileRead, "cannot read '{}': it is not a regular file", full);
-  std::vector<uint8_t> data(static_cast<size_t>(st.st_size));
+  return {std::move(file), static_cast<uint64_t>(st.st_size)};
+}
+
+}  // namespace
+
+std::vector<uint8_t> PosixStorage::read(std::string_view path) {
+  validatePath(path);
+  std::string full = describe(path);
+  auto [file, size] = openRegularFile(full);
+  std::vector<uint8_t> data(static_cast<size_t>(size));
   data.resize(preadFd(file.get(), data, 0, full));
   return data;
 }
@@ -245,14 +255,8 @@ std::unique_ptr<StorageReader> PosixStorage::openRead(std::string_view path, uin
                                                       std::optional<uint64_t> length) {
   validatePath(path);
   std::string full = describe(path);
-  int fd = openRetry(full.c_str(), O_RDONLY);
-  if (fd < 0) failErrno(fd == -ENOENT ? ErrorCode::FileMissing : ErrorCode::FileRead, "cannot read", full, -fd);
-  UniqueFd file(fd);
-  struct stat st {};
-  if (::fstat(file.get(), &st) != 0) failErrno(ErrorCode::FileRead, "cannot stat", full, errno);
-  if (!S_ISREG(st.st_mode)) fail(ErrorCode::FileRead, "cannot read '{}': it is not a regular file", full);
-  return std::make_unique<PosixReader>(std::move(file), std::move(full), static_cast<uint64_t>(st.st_size), offset,
-                                       length);
+  auto [file, size] = openRegularFile(full);
+  return std::make_unique<PosixReader>(std::move(file), std::move(full), size, offset, length);
 }
 
 std::unique_ptr<StorageWriter> PosixStorage::openWrite(std::string_view path, WriteMode mode) {

@@ -13,14 +13,7 @@ using namespace pgbr;
 using pgbr::test::testKeyring;
 
 namespace {
-ErrorCode codeOf(auto&& action) {
-  try {
-    action();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return ErrorCode::Unknown;
-}
+using pgbr::test::errorCodeOf;
 }  // namespace
 
 TEST_CASE("the chunk id is HMAC over the label, the length and the per-page tags") {
@@ -131,12 +124,12 @@ TEST_CASE("decoding with the wrong repository key fails; record envelopes are no
   auto chunk = encoder.encode(plain);
   std::vector<uint8_t> envelope(chunk.envelope.begin(), chunk.envelope.end());
   ChunkDecoder other(testKeyring(2));
-  CHECK(codeOf([&] { other.decode(envelope, chunk.id); }) == ErrorCode::Corrupt);
+  CHECK(errorCodeOf([&] { other.decode(envelope, chunk.id); }) == ErrorCode::Corrupt);
 
   EnvelopeCodec records(testKeyring(1), KeyPurpose::Data, PipelineSpec{});
   auto record = records.seal(EnvelopeKind::LastRecord, 5, 0, plain);
   ChunkDecoder decoder(testKeyring(1));
-  CHECK(codeOf([&] { decoder.decode(std::vector<uint8_t>(record.begin(), record.end()), chunk.id); }) ==
+  CHECK(errorCodeOf([&] { decoder.decode(std::vector<uint8_t>(record.begin(), record.end()), chunk.id); }) ==
         ErrorCode::Corrupt);
 }
 
@@ -145,5 +138,5 @@ TEST_CASE("an empty chunk has an id and no pages; an oversized chunk is refused"
   auto chunk = encoder.encode({});
   CHECK_FALSE(chunk.id.isZero());
   CHECK(chunk.blockMap.pageCount() == 0);
-  CHECK(codeOf([&] { encoder.encode(std::vector<uint8_t>(8193)); }) == ErrorCode::Internal);
+  CHECK(errorCodeOf([&] { encoder.encode(std::vector<uint8_t>(8193)); }) == ErrorCode::Internal);
 }

@@ -37,7 +37,7 @@ std::vector<std::vector<uint8_t>> chunksOf(const std::vector<uint8_t>& content, 
 }  // namespace
 
 TEST_CASE("a file is cut into full chunks and a short last chunk") {
-  auto content = pgbr::test::noiseBytes(3 * 16384 + 100);
+  auto content = pgbr::test::patternBytes(3 * 16384 + 100);
   auto chunks = chunksOf(content, 16384);
   REQUIRE(chunks.size() == 4);
   CHECK(chunks[0].size() == 16384);
@@ -49,7 +49,7 @@ TEST_CASE("a file is cut into full chunks and a short last chunk") {
 
 TEST_CASE("an empty file has no chunks; an exact multiple has no short chunk") {
   CHECK(chunksOf({}, 8192).empty());
-  auto chunks = chunksOf(pgbr::test::noiseBytes(2 * 8192), 8192);
+  auto chunks = chunksOf(pgbr::test::patternBytes(2 * 8192), 8192);
   CHECK(chunks.size() == 2);
   CHECK(chunks[1].size() == 8192);
 }

@@ -22,20 +22,13 @@ std::vector<uint8_t> compressed(Compressor& c, Compression type, std::span<const
   return out;
 }
 
-ErrorCode codeOf(auto&& action) {
-  try {
-    action();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return ErrorCode::Unknown;
-}
+using pgbr::test::errorCodeOf;
 
 }  // namespace
 
 TEST_CASE("every compression round-trips pages, noise, zeros and empty input with a reused context") {
   Compressor c;
-  std::vector<std::vector<uint8_t>> inputs{pgbr::test::pgbenchPages(32), pgbr::test::noiseBytes(100'000),
+  std::vector<std::vector<uint8_t>> inputs{pgbr::test::pgbenchPages(32), pgbr::test::patternBytes(100'000),
                                            std::vector<uint8_t>(262'144, 0), {}, {42}};
   for (Compression type : kAll) {
     for (const auto& input : inputs) {
@@ -72,7 +65,7 @@ TEST_CASE("every compression level in range works; levels outside are refused") 
       CHECK(back == input);
     }
     std::vector<uint8_t> out(c.bound(type, range.max, input.size()));
-    CHECK(codeOf([&] { c.compress(type, range.max + 1, input, out); }) == ErrorCode::OptionInvalidValue);
+    CHECK(errorCodeOf([&] { c.compress(type, range.max + 1, input, out); }) == ErrorCode::OptionInvalidValue);
   }
 }
 
@@ -85,17 +78,17 @@ TEST_CASE("damaged, short, long or trailing compressed data is Corrupt naming th
     std::vector<uint8_t> back(input.size());
 
     std::vector<uint8_t> bigger(input.size() + 1);
-    CHECK(codeOf([&] { c.decompress(type, packed, bigger, "chunk x"); }) == ErrorCode::Corrupt);
+    CHECK(errorCodeOf([&] { c.decompress(type, packed, bigger, "chunk x"); }) == ErrorCode::Corrupt);
     std::vector<uint8_t> smaller(input.size() - 1);
-    CHECK(codeOf([&] { c.decompress(type, packed, smaller, "chunk x"); }) == ErrorCode::Corrupt);
+    CHECK(errorCodeOf([&] { c.decompress(type, packed, smaller, "chunk x"); }) == ErrorCode::Corrupt);
     auto cut = std::span(packed).first(packed.size() / 2);
-    CHECK(codeOf([&] { c.decompress(type, cut, back, "chunk x"); }) == ErrorCode::Corrupt);
+    CHECK(errorCodeOf([&] { c.decompress(type, cut, back, "chunk x"); }) == ErrorCode::Corrupt);
     auto trailing = packed;
     trailing.push_back(0);
-    CHECK(codeOf([&] { c.decompress(type, trailing, back, "chunk x"); }) == ErrorCode::Corrupt);
+    CHECK(errorCodeOf([&] { c.decompress(type, trailing, back, "chunk x"); }) == ErrorCode::Corrupt);
     if (type != Compression::None) {
-      auto garbage = pgbr::test::noiseBytes(packed.size());
-      CHECK(codeOf([&] { c.decompress(type, garbage, back, "chunk x"); }) == ErrorCode::Corrupt);
+      auto garbage = pgbr::test::patternBytes(packed.size());
+      CHECK(errorCodeOf([&] { c.decompress(type, garbage, back, "chunk x"); }) == ErrorCode::Corrupt);
     }
     // The context still works after every failure.
     c.decompress(type, packed, back, "chunk x");
@@ -103,7 +96,7 @@ TEST_CASE("damaged, short, long or trailing compressed data is Corrupt naming th
   }
   try {
     std::vector<uint8_t> back(10);
-    c.decompress(Compression::Zstd, pgbr::test::noiseBytes(10), back, "chunk 00ff");
+    c.decompress(Compression::Zstd, pgbr::test::patternBytes(10), back, "chunk 00ff");
   } catch (const Error& e) {
     CHECK(std::string(e.what()).starts_with("chunk 00ff: the compressed data is damaged"));
   }

@@ -22,14 +22,7 @@ PipelineSpec specFor(Compression compression, Cipher cipher) {
   return {.compression = compression, .level = compressionLevels(compression).fallback, .cipher = cipher};
 }
 
-ErrorCode codeOf(auto&& action) {
-  try {
-    action();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return ErrorCode::Unknown;
-}
+using pgbr::test::errorCodeOf;
 
 std::vector<uint8_t> sealed(EnvelopeCodec& codec, std::span<const uint8_t> plain,
                             EnvelopeKind kind = EnvelopeKind::Chunk) {
@@ -41,7 +34,7 @@ std::vector<uint8_t> sealed(EnvelopeCodec& codec, std::span<const uint8_t> plain
 
 TEST_CASE("envelopes round-trip for every compression and cipher") {
   auto keys = testKeyring();
-  std::vector<std::vector<uint8_t>> inputs{pgbr::test::pgbenchPages(32), pgbr::test::noiseBytes(50'000), {}, {7}};
+  std::vector<std::vector<uint8_t>> inputs{pgbr::test::pgbenchPages(32), pgbr::test::patternBytes(50'000), {}, {7}};
   for (Compression compression : kCompressions) {
     for (Cipher cipher : kCiphers) {
       EnvelopeCodec codec(keys, KeyPurpose::Data, specFor(compression, cipher));
@@ -80,7 +73,7 @@ TEST_CASE("the header holds the documented fields at the documented offsets") {
 
 TEST_CASE("data that does not compress is stored uncompressed") {
   EnvelopeCodec codec(testKeyring(), KeyPurpose::Data, specFor(Compression::Zstd, Cipher::Aes256Gcm));
-  auto noise = pgbr::test::noiseBytes(100'000);
+  auto noise = pgbr::test::patternBytes(100'000);
   auto envelope = sealed(codec, noise);
   CHECK(envelope[6] == 0);
   CHECK(envelope.size() == noise.size() + 64);
@@ -105,7 +98,7 @@ TEST_CASE("a flipped bit anywhere in an envelope is Corrupt, with and without en
     for (size_t bit = 0; bit < envelope.size() * 8; ++bit) {
       auto damaged = envelope;
       damaged[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
-      ErrorCode code = codeOf([&] { codec.open(damaged, "chunk"); });
+      ErrorCode code = errorCodeOf([&] { codec.open(damaged, "chunk"); });
       if (code != ErrorCode::Corrupt) {
         CAPTURE(bit);
         // A flipped key id may name a key the keyring lacks: that is reported as such.
@@ -120,7 +113,7 @@ TEST_CASE("a truncated or extended envelope is Corrupt at every length") {
   auto envelope = sealed(codec, pgbr::test::pgbenchPages(2));
   for (size_t length = 0; length < envelope.size(); ++length) {
     CAPTURE(length);
-    CHECK(codeOf([&] { codec.open(std::span(envelope).first(length), "chunk"); }) == ErrorCode::Corrupt);
+    CHECK(errorCodeOf([&] { codec.open(std::span(envelope).first(length), "chunk"); }) == ErrorCode::Corrupt);
   }
   envelope.push_back(0);
   CHECK_THROWS_WITH_AS(codec.open(envelope, "chunk 12"),
@@ -140,7 +133,7 @@ TEST_CASE("an envelope sealed under another key or purpose fails authentication"
                        "repository key",
                        Error);
   EnvelopeCodec metadata(testKeyring(1), KeyPurpose::Metadata, PipelineSpec{});
-  CHECK(codeOf([&] { metadata.open(envelope, "x"); }) == ErrorCode::Corrupt);
+  CHECK(errorCodeOf([&] { metadata.open(envelope, "x"); }) == ErrorCode::Corrupt);
 }
 
 TEST_CASE("data sealed under an older key id stays readable after rotation; a newer id is a Crypto error") {
@@ -152,7 +145,7 @@ TEST_CASE("data sealed under an older key id stays readable after rotation; a ne
   CHECK(std::vector<uint8_t>(opened.plaintext.begin(), opened.plaintext.end()) == plain);
   auto newer = sealed(after, plain);
   CHECK(getU32(newer, 8) == 2);
-  CHECK(codeOf([&] { before.open(newer, "new chunk"); }) == ErrorCode::Crypto);
+  CHECK(errorCodeOf([&] { before.open(newer, "new chunk"); }) == ErrorCode::Crypto);
 }
 
 TEST_CASE("header values no writer produces are Corrupt before any payload is touched") {

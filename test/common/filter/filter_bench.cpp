@@ -65,6 +65,6 @@ int main(int argc, char** argv) {
               std::string(compressionName(compression)).c_str(), level, std::string(cipherName(cipher)).c_str());
   // 64 MiB of distinct data each, reused until the requested amount has been processed.
   run("pgbench-like pages", pgbr::test::pgbenchPages(64 * 1024 * 1024 / kPageSize), spec, mib);
-  run("incompressible bytes", pgbr::test::noiseBytes(64 * 1024 * 1024), spec, mib);
+  run("incompressible bytes", pgbr::test::patternBytes(64 * 1024 * 1024), spec, mib);
   return 0;
 }

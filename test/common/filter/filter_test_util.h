@@ -4,6 +4,7 @@
 #pragma once
 
 #include "common/filter/keys.h"
+#include "test/common/storage/storage_test_util.h"
 
 #include <cstdint>
 #include <cstring>
@@ -16,18 +17,6 @@ inline std::shared_ptr<const Keyring> testKeyring(uint8_t seed = 1, uint32_t cur
   std::array<uint8_t, kKeySize> bytes{};
   for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(seed * 31 + i);
   return std::make_shared<const Keyring>(SecretKey(bytes), currentKeyId);
-}
-
-inline std::vector<uint8_t> noiseBytes(size_t size, uint64_t seed = 1) {
-  std::vector<uint8_t> out(size);
-  uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
-  for (auto& b : out) {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    b = static_cast<uint8_t>(x >> 24);
-  }
-  return out;
 }
 
 // `pages` 8 KiB heap pages shaped like pgbench_accounts: a page header with an LSN, line

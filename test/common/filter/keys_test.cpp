@@ -1,6 +1,7 @@
 #include "common/filter/keys.h"
 
 #include "common/error.h"
+#include "test/common/storage/storage_test_util.h"
 #include "common/text.h"
 
 #include <doctest/doctest.h>
@@ -21,14 +22,7 @@ SecretKey sequentialKey() {
   return SecretKey(bytes);
 }
 
-ErrorCode codeOf(auto&& action) {
-  try {
-    action();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return ErrorCode::Unknown;
-}
+using pgbr::test::errorCodeOf;
 
 }  // namespace
 
@@ -102,7 +96,7 @@ TEST_CASE("a wrong passphrase is a clear Crypto error that does not echo the pas
   }
   CHECK_THROWS_WITH_AS(openKeyFile(file, std::nullopt, "k"),
                        "the repository key 'k' is encrypted: set the passphrase (repo1-cipher-pass)", Error);
-  CHECK(codeOf([&] { openKeyFile(file, "", "k"); }) == ErrorCode::Crypto);
+  CHECK(errorCodeOf([&] { openKeyFile(file, "", "k"); }) == ErrorCode::Crypto);
 }
 
 TEST_CASE("an unencrypted key file stores the master so chunk ids stay keyed") {
@@ -112,7 +106,7 @@ TEST_CASE("an unencrypted key file stores the master so chunk ids stay keyed") {
   CHECK(opened.key == master.key);
   CHECK_FALSE(opened.encrypted);
   CHECK(opened.currentKeyId == 2);
-  CHECK(codeOf([&] { makeKeyFile(master, ""); }) == ErrorCode::OptionInvalidValue);
+  CHECK(errorCodeOf([&] { makeKeyFile(master, ""); }) == ErrorCode::OptionInvalidValue);
 }
 
 TEST_CASE("any flipped bit in a key file is detected before the passphrase is tried") {
@@ -120,14 +114,14 @@ TEST_CASE("any flipped bit in a key file is detected before the passphrase is tr
   for (size_t bit = 0; bit < file.size() * 8; ++bit) {
     auto damaged = file;
     damaged[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
-    ErrorCode code = codeOf([&] { openKeyFile(damaged, "pass", "k"); });
+    ErrorCode code = errorCodeOf([&] { openKeyFile(damaged, "pass", "k"); });
     CAPTURE(bit);
     CHECK((code == ErrorCode::Corrupt || code == ErrorCode::Format || code == ErrorCode::RepoVersion));
   }
-  CHECK(codeOf([&] { openKeyFile(std::span(file).first(100), "pass", "k"); }) == ErrorCode::Corrupt);
+  CHECK(errorCodeOf([&] { openKeyFile(std::span(file).first(100), "pass", "k"); }) == ErrorCode::Corrupt);
   std::vector<uint8_t> longer = file;
   longer.push_back(0);
-  CHECK(codeOf([&] { openKeyFile(longer, "pass", "k"); }) == ErrorCode::Corrupt);
+  CHECK(errorCodeOf([&] { openKeyFile(longer, "pass", "k"); }) == ErrorCode::Corrupt);
   CHECK_THROWS_WITH_AS(openKeyFile(std::vector<uint8_t>{'{', '}'}, "pass", "k"),
                        "'k' is not a pgbr key file (it does not start with \"PGBR-KEY\")", Error);
 }
@@ -135,5 +129,5 @@ TEST_CASE("any flipped bit in a key file is detected before the passphrase is tr
 TEST_CASE("a newer key file version is RepoVersion") {
   auto file = makeKeyFile({SecretKey::random(), 1, false}, std::nullopt);
   file[8] = 2;
-  CHECK(codeOf([&] { openKeyFile(file, std::nullopt, "k"); }) == ErrorCode::RepoVersion);
+  CHECK(errorCodeOf([&] { openKeyFile(file, std::nullopt, "k"); }) == ErrorCode::RepoVersion);
 }

@@ -1,6 +1,7 @@
 #include "common/filter/pipeline.h"
 
 #include "common/error.h"
+#include "test/common/storage/storage_test_util.h"
 
 #include <doctest/doctest.h>
 
@@ -8,14 +9,7 @@ using namespace pgbr;
 using nlohmann::json;
 
 namespace {
-ErrorCode codeOf(auto&& action) {
-  try {
-    action();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return ErrorCode::Unknown;
-}
+using pgbr::test::errorCodeOf;
 }  // namespace
 
 TEST_CASE("the default pipeline is described as a chunk-id, compress, encrypt filter chain") {
@@ -45,18 +39,18 @@ TEST_CASE("a filter chain naming an unknown filter, type or order is a Format er
   CHECK_THROWS_WITH_AS(PipelineSpec::fromJson(unknownFilter), "filter 'dedupe' is not known to this pgbr", Error);
   auto unknownCompression = base;
   unknownCompression["filters"][1]["params"]["type"] = "xz";
-  CHECK(codeOf([&] { PipelineSpec::fromJson(unknownCompression); }) == ErrorCode::Format);
+  CHECK(errorCodeOf([&] { PipelineSpec::fromJson(unknownCompression); }) == ErrorCode::Format);
   auto afterEncrypt = base;
   std::swap(afterEncrypt["filters"][1], afterEncrypt["filters"][2]);
-  CHECK(codeOf([&] { PipelineSpec::fromJson(afterEncrypt); }) == ErrorCode::Format);
+  CHECK(errorCodeOf([&] { PipelineSpec::fromJson(afterEncrypt); }) == ErrorCode::Format);
   auto noEncrypt = base;
   noEncrypt["filters"].erase(2);
-  CHECK(codeOf([&] { PipelineSpec::fromJson(noEncrypt); }) == ErrorCode::Format);
+  CHECK(errorCodeOf([&] { PipelineSpec::fromJson(noEncrypt); }) == ErrorCode::Format);
   auto badChunk = base;
   badChunk["chunk-size"] = 10000;
-  CHECK(codeOf([&] { PipelineSpec::fromJson(badChunk); }) == ErrorCode::Format);
-  CHECK(codeOf([&] { PipelineSpec::fromJson(json::array()); }) == ErrorCode::Format);
-  CHECK(codeOf([&] { PipelineSpec::fromJson(json{{"chunk-size", "big"}}); }) == ErrorCode::Format);
+  CHECK(errorCodeOf([&] { PipelineSpec::fromJson(badChunk); }) == ErrorCode::Format);
+  CHECK(errorCodeOf([&] { PipelineSpec::fromJson(json::array()); }) == ErrorCode::Format);
+  CHECK(errorCodeOf([&] { PipelineSpec::fromJson(json{{"chunk-size", "big"}}); }) == ErrorCode::Format);
 }
 
 TEST_CASE("chunk sizes must be multiples of 8 KiB from 8 KiB to 16 MiB, levels within range") {
@@ -64,7 +58,7 @@ TEST_CASE("chunk sizes must be multiples of 8 KiB from 8 KiB to 16 MiB, levels w
   CHECK_NOTHROW(PipelineSpec{.chunkSize = 16 * 1024 * 1024}.validate());
   CHECK_THROWS_WITH_AS(PipelineSpec{.chunkSize = 12000}.validate(),
                        "chunk size 12000 is not a multiple of 8 KiB between 8 KiB and 16 MiB", Error);
-  CHECK(codeOf([] { PipelineSpec{.chunkSize = 32 * 1024 * 1024}.validate(); }) == ErrorCode::OptionInvalidValue);
+  CHECK(errorCodeOf([] { PipelineSpec{.chunkSize = 32 * 1024 * 1024}.validate(); }) == ErrorCode::OptionInvalidValue);
   CHECK_THROWS_WITH_AS((PipelineSpec{.compression = Compression::Gzip, .level = 12}.validate()),
                        "compress-level 12 is not valid for compress-type gz (use 0 to 9)", Error);
 }

@@ -17,14 +17,7 @@ namespace {
 
 const PipelineSpec kSmallRecords{.chunkSize = 8192};
 
-ErrorCode codeOf(auto&& action) {
-  try {
-    action();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return ErrorCode::Unknown;
-}
+using pgbr::test::errorCodeOf;
 
 std::vector<uint8_t> writeStream(std::span<const uint8_t> data, const PipelineSpec& spec = kSmallRecords,
                                  size_t piece = 1000, KeyPurpose purpose = KeyPurpose::Metadata) {
@@ -67,7 +60,7 @@ TEST_CASE("record streams round-trip at every size around the record boundary") 
     for (size_t piece : {size_t{1000}, size_t{20000}}) {
       CAPTURE(size);
       CAPTURE(piece);
-      auto data = pgbr::test::noiseBytes(size, size);
+      auto data = pgbr::test::patternBytes(size, size);
       auto stored = writeStream(data, kSmallRecords, piece);
       CHECK(readStream(stored) == data);
       size_t records = std::max<size_t>(1, (size + 8191) / 8192);
@@ -94,10 +87,10 @@ TEST_CASE("record streams round-trip for every compression and cipher through st
 }
 
 TEST_CASE("a record stream cut anywhere is Corrupt and says it is truncated") {
-  auto stored = writeStream(pgbr::test::noiseBytes(3 * 8192 + 10));
+  auto stored = writeStream(pgbr::test::patternBytes(3 * 8192 + 10));
   for (size_t length = 0; length < stored.size(); length += 997) {
     CAPTURE(length);
-    CHECK(codeOf([&] { readStream(std::span(stored).first(length)); }) == ErrorCode::Corrupt);
+    CHECK(errorCodeOf([&] { readStream(std::span(stored).first(length)); }) == ErrorCode::Corrupt);
   }
   auto parts = envelopesOf(stored);
   parts.pop_back();
@@ -107,7 +100,7 @@ TEST_CASE("a record stream cut anywhere is Corrupt and says it is truncated") {
 }
 
 TEST_CASE("reordered, dropped, duplicated or spliced records are Corrupt") {
-  auto stored = writeStream(pgbr::test::noiseBytes(4 * 8192 + 10));
+  auto stored = writeStream(pgbr::test::patternBytes(4 * 8192 + 10));
   auto parts = envelopesOf(stored);
   REQUIRE(parts.size() == 5);
 
@@ -117,12 +110,12 @@ TEST_CASE("reordered, dropped, duplicated or spliced records are Corrupt") {
                        "manifest 'm' record 1 has sequence number 2: records are missing or out of order", Error);
   auto dropped = parts;
   dropped.erase(dropped.begin() + 2);
-  CHECK(codeOf([&] { readStream(concat(dropped)); }) == ErrorCode::Corrupt);
+  CHECK(errorCodeOf([&] { readStream(concat(dropped)); }) == ErrorCode::Corrupt);
   auto duplicated = parts;
   duplicated.insert(duplicated.begin() + 1, parts[1]);
-  CHECK(codeOf([&] { readStream(concat(duplicated)); }) == ErrorCode::Corrupt);
+  CHECK(errorCodeOf([&] { readStream(concat(duplicated)); }) == ErrorCode::Corrupt);
 
-  auto otherParts = envelopesOf(writeStream(pgbr::test::noiseBytes(4 * 8192 + 10)));
+  auto otherParts = envelopesOf(writeStream(pgbr::test::patternBytes(4 * 8192 + 10)));
   auto spliced = parts;
   spliced[3] = otherParts[3];
   CHECK_THROWS_WITH_AS(readStream(concat(spliced)),
@@ -130,7 +123,7 @@ TEST_CASE("reordered, dropped, duplicated or spliced records are Corrupt") {
 }
 
 TEST_CASE("bytes after the last record are Corrupt; a flipped bit is Corrupt") {
-  auto stored = writeStream(pgbr::test::noiseBytes(9000));
+  auto stored = writeStream(pgbr::test::patternBytes(9000));
   auto extended = stored;
   extended.push_back(0);
   CHECK_THROWS_WITH_AS(readStream(extended), "manifest 'm' has data after its last record", Error);
@@ -138,28 +131,28 @@ TEST_CASE("bytes after the last record are Corrupt; a flipped bit is Corrupt") {
     auto damaged = stored;
     damaged[at] ^= 0x10;
     CAPTURE(at);
-    ErrorCode code = codeOf([&] { readStream(damaged); });
+    ErrorCode code = errorCodeOf([&] { readStream(damaged); });
     CHECK((code == ErrorCode::Corrupt || code == ErrorCode::Crypto));
   }
 }
 
 TEST_CASE("a stream sealed for metadata does not open with the data key") {
-  auto stored = writeStream(pgbr::test::noiseBytes(100), kSmallRecords, 1000, KeyPurpose::Metadata);
-  CHECK(codeOf([&] { readStream(stored, KeyPurpose::Data); }) == ErrorCode::Corrupt);
+  auto stored = writeStream(pgbr::test::patternBytes(100), kSmallRecords, 1000, KeyPurpose::Metadata);
+  CHECK(errorCodeOf([&] { readStream(stored, KeyPurpose::Data); }) == ErrorCode::Corrupt);
 }
 
 TEST_CASE("a cancelled or failed record stream publishes nothing") {
   MemoryStorage memory;
   {
     RecordWriter writer(memory.openWrite("manifest"), testKeyring(), KeyPurpose::Metadata, kSmallRecords);
-    writer.write(pgbr::test::noiseBytes(50'000));
+    writer.write(pgbr::test::patternBytes(50'000));
   }  // destroyed unfinished: cancelled
   CHECK_FALSE(memory.exists("manifest"));
 
   FaultStorage full(memory, FaultPlan{.byteBudget = 20'000});
   RecordWriter writer(full.openWrite("manifest"), testKeyring(), KeyPurpose::Metadata, kSmallRecords);
-  CHECK(codeOf([&] { writer.write(pgbr::test::noiseBytes(50'000)); }) == ErrorCode::FileWrite);
-  CHECK(codeOf([&] { writer.finish(); }) == ErrorCode::Internal);
+  CHECK(errorCodeOf([&] { writer.write(pgbr::test::patternBytes(50'000)); }) == ErrorCode::FileWrite);
+  CHECK(errorCodeOf([&] { writer.finish(); }) == ErrorCode::Internal);
   writer.cancel();
   CHECK_FALSE(memory.exists("manifest"));
 }
@@ -168,7 +161,7 @@ TEST_CASE("a hashing sink passes bytes through and reports their size and SHA-25
   auto sink = std::make_unique<VectorSink>();
   VectorSink* out = sink.get();
   HashingSink hashing(std::move(sink));
-  auto data = pgbr::test::noiseBytes(70'000);
+  auto data = pgbr::test::patternBytes(70'000);
   hashing.write(std::span(data).first(1000));
   hashing.write(std::span(data).subspan(1000));
   hashing.finish();
@@ -181,6 +174,6 @@ TEST_CASE("a hashing sink refuses use after finish") {
   HashingSink hashing(std::make_unique<VectorSink>());
   hashing.finish();
   CHECK(hashing.digest() == sha256({}));
-  CHECK(codeOf([&] { hashing.write(std::vector<uint8_t>{1}); }) == ErrorCode::Internal);
-  CHECK(codeOf([&] { hashing.finish(); }) == ErrorCode::Internal);
+  CHECK(errorCodeOf([&] { hashing.write(std::vector<uint8_t>{1}); }) == ErrorCode::Internal);
+  CHECK(errorCodeOf([&] { hashing.finish(); }) == ErrorCode::Internal);
 }

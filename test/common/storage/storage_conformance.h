@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "common/storage/storage.h"
+#include "test/common/storage/storage_test_util.h"
 
 #include <doctest/doctest.h>
 
@@ -15,35 +16,6 @@
 #include <vector>
 
 namespace pgbr::test {
-
-inline std::vector<uint8_t> bytesOf(std::string_view text) { return {text.begin(), text.end()}; }
-
-inline std::vector<uint8_t> patternBytes(size_t size, uint32_t seed = 1) {
-  std::vector<uint8_t> out(size);
-  uint32_t x = seed * 2654435761u + 1;
-  for (auto& b : out) {
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    b = static_cast<uint8_t>(x);
-  }
-  return out;
-}
-
-inline std::vector<std::string> entryPaths(const std::vector<ListEntry>& entries) {
-  std::vector<std::string> out;
-  for (const auto& e : entries) out.push_back(e.directory ? e.path + "/" : e.path);
-  return out;
-}
-
-inline ErrorCode errorCodeOf(const auto& action) {
-  try {
-    action();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return ErrorCode::Unknown;
-}
 
 template <class Factory>
 void runStorageConformance() {
