@@ -7,8 +7,26 @@ namespace {
 
 constexpr std::string_view kLogFile = "{stanza}-{command}.log";
 
+// help and version, the same in both programs.
+void addInformational(std::vector<CommandDef>& commands, Binary binary, std::string_view summary) {
+  commands.push_back({
+      .name = "help",
+      .binary = binary,
+      .arguments = {{.name = "command", .required = false, .summary = "command to describe"},
+                    {.name = "option", .required = false, .summary = "option of that command to describe"}},
+      .summary = summary,
+      .description = "Also available as --help, which works after any command.",
+  });
+  commands.push_back({
+      .name = "version",
+      .binary = binary,
+      .summary = "Show the version.",
+      .description = "Prints the program name and version; also available as --version.",
+  });
+}
+
 std::vector<CommandDef> buildCommands() {
-  return {
+  std::vector<CommandDef> commands = {
       // pgbr-agent
       {
           .name = "archive-get",
@@ -140,20 +158,6 @@ std::vector<CommandDef> buildCommands() {
                          "chunk ids, manifests and WAL continuity for every backup's range, and reports each finding. "
                          "With set, verifies that one backup.",
       },
-      {
-          .name = "help",
-          .binary = Binary::Agent,
-          .arguments = {{.name = "command", .required = false, .summary = "command to describe"},
-                        {.name = "option", .required = false, .summary = "option of that command to describe"}},
-          .summary = "Show help for the agent, a command or an option.",
-          .description = "Also available as --help, which works after any command.",
-      },
-      {
-          .name = "version",
-          .binary = Binary::Agent,
-          .summary = "Show the version.",
-          .description = "Prints the program name and version; also available as --version.",
-      },
 
       // pgbr-repo
       {
@@ -166,21 +170,10 @@ std::vector<CommandDef> buildCommands() {
                          "certificate and tls-server-auth, and serves backups, WAL archiving, restores and the "
                          "repository's maintenance. Stops cleanly on SIGTERM or SIGINT.",
       },
-      {
-          .name = "help",
-          .binary = Binary::Repo,
-          .arguments = {{.name = "command", .required = false, .summary = "command to describe"},
-                        {.name = "option", .required = false, .summary = "option of that command to describe"}},
-          .summary = "Show help for the server, a command or an option.",
-          .description = "Also available as --help, which works after any command.",
-      },
-      {
-          .name = "version",
-          .binary = Binary::Repo,
-          .summary = "Show the version.",
-          .description = "Prints the program name and version; also available as --version.",
-      },
   };
+  addInformational(commands, Binary::Agent, "Show help for the agent, a command or an option.");
+  addInformational(commands, Binary::Repo, "Show help for the server, a command or an option.");
+  return commands;
 }
 
 }  // namespace
