@@ -26,8 +26,11 @@ function(pgbr_tests name)
   add_executable(${name} ${ARG_SOURCES})
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/test-bin)
   target_link_libraries(${name} PRIVATE pgbr_doctest_main ${ARG_DEPS})
+  # Where the binaries and sources are, compiled in (a ctest ENVIRONMENT list would be split
+  # at its ';' by doctest_discover_tests).
+  target_compile_definitions(${name} PRIVATE PGBR_TEST_BIN_DIR="${CMAKE_BINARY_DIR}/bin"
+                                             PGBR_TEST_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
   doctest_discover_tests(${name}
     TEST_PREFIX "${name}: "
-    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
-               ENVIRONMENT "PGBR_BIN_DIR=${CMAKE_BINARY_DIR}/bin;PGBR_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT})
 endfunction()

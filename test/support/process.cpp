@@ -132,8 +132,7 @@ std::optional<int> Child::stop(std::chrono::milliseconds grace) {
 
 std::filesystem::path binDir() {
   const char* dir = std::getenv("PGBR_BIN_DIR");
-  if (!dir || !*dir) throw std::runtime_error("PGBR_BIN_DIR is not set (run the tests through ctest)");
-  return dir;
+  return dir && *dir ? std::filesystem::path(dir) : std::filesystem::path(PGBR_TEST_BIN_DIR);
 }
 
 std::filesystem::path pgBinDir() { return "/usr/lib/postgresql/15/bin"; }

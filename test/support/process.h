@@ -51,7 +51,7 @@ private:
   std::optional<int> status_;
 };
 
-// Directory with the pgbr binaries (PGBR_BIN_DIR, set by ctest).
+// Directory with the pgbr binaries: $PGBR_BIN_DIR, or the build's bin/ directory.
 std::filesystem::path binDir();
 // PostgreSQL 15's binaries.
 std::filesystem::path pgBinDir();
