@@ -2,6 +2,9 @@
 #include "protocol/tls.h"
 
 #include "test/protocol/protocol_test_util.h"
+#include "test/support/process.h"
+
+#include <cstdlib>
 
 using namespace pgbr;
 using namespace pgbr::protocol;
@@ -166,4 +169,33 @@ TEST_CASE("TLS settings name the file that cannot be used") {
   settings = pki.serverSettings({});
   settings.caFile = settings.keyFile;
   CHECK_THROWS_WITH_AS(TlsContext::server(settings), doctest::Contains("cannot load TLS CA file"), Error);
+}
+
+TEST_CASE("certificates made by scripts/make-certs work for the server and a client") {
+  const char* source = std::getenv("PGBR_SOURCE_DIR");
+  REQUIRE_MESSAGE(source, "PGBR_SOURCE_DIR is not set (run through ctest)");
+  TempDir dir("pgbr-make-certs");
+  auto made = run({std::string(source) + "/scripts/make-certs", dir.path().string(), "127.0.0.1", "db1"});
+  REQUIRE_MESSAGE(made.exitCode == 0, made.err);
+  asio::io_context io;
+  TlsServerSettings serverSettings{.address = "127.0.0.1", .port = 0, .caFile = dir / "ca.crt",
+                                   .certFile = dir / "server.crt", .keyFile = dir / "server.key",
+                                   .auth = {{"db1", {"main"}}}};
+  Server server(io, serverSettings);
+  server.handle("whoami", [](Session& session, Channel& channel, const json&) -> asio::awaitable<void> {
+    const json response = {{"cn", session.commonName()}};
+    co_await channel.sendResponse(response);
+  });
+  server.start();
+  runTest(io, [&]() -> asio::awaitable<void> {
+    TlsClientSettings settings{.host = "127.0.0.1", .port = server.port(), .caFile = dir / "ca.crt",
+                               .certFile = dir / "db1.crt", .keyFile = dir / "db1.key"};
+    auto client = co_await Client::connect(settings);
+    const json request = {{"op", "whoami"}};
+    auto channel = co_await client.openChannel(request);
+    auto response = co_await channel.receiveResponse();
+    CHECK(response.at("cn") == "db1");
+    co_await client.close();
+    co_await server.stop(std::chrono::seconds(5));
+  });
 }
