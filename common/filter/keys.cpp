@@ -67,6 +67,15 @@ Keyring::Keyring(const SecretKey& master, uint32_t currentKeyId)
   }
 }
 
+Keyring::Keyring(const SecretKey& chunkIdKey, std::map<uint32_t, SecretKey> dataKeys,
+                 std::map<uint32_t, SecretKey> metadataKeys, uint32_t currentKeyId)
+    : currentKeyId_(currentKeyId),
+      chunkIdKey_(chunkIdKey),
+      dataKeys_(std::move(dataKeys)),
+      metadataKeys_(std::move(metadataKeys)) {
+  if (currentKeyId == 0) fail(ErrorCode::Internal, "key ids start at 1");
+}
+
 const SecretKey& Keyring::key(KeyPurpose purpose, uint32_t keyId) const {
   const auto& keys = purpose == KeyPurpose::Data ? dataKeys_ : metadataKeys_;
   auto it = keys.find(keyId);

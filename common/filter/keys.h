@@ -37,6 +37,11 @@ public:
   // Derives the chunk-id key and the data and metadata keys for ids 1..currentKeyId.
   // currentKeyId must be at least 1.
   Keyring(const SecretKey& master, uint32_t currentKeyId = 1);
+  // A keyring of keys derived elsewhere: what the repository server hands an agent (the chunk-id
+  // key and the data keys, never the master or the metadata keys). Asking for a key it was not
+  // given is Crypto, as for any unknown key id. currentKeyId must be at least 1.
+  Keyring(const SecretKey& chunkIdKey, std::map<uint32_t, SecretKey> dataKeys,
+          std::map<uint32_t, SecretKey> metadataKeys, uint32_t currentKeyId);
 
   // The key id new envelopes are sealed with.
   uint32_t currentKeyId() const { return currentKeyId_; }

@@ -59,6 +59,17 @@ TEST_CASE("a key id the keyring does not have is a Crypto error naming the id") 
   CHECK_THROWS_AS(Keyring(sequentialKey(), 0), Error);
 }
 
+TEST_CASE("a keyring built from handed-out keys seals like the master's and lacks the metadata keys") {
+  Keyring full(sequentialKey(), 2);
+  Keyring agent(full.chunkIdKey(),
+                {{1, full.key(KeyPurpose::Data, 1)}, {2, full.key(KeyPurpose::Data, 2)}}, {}, 2);
+  CHECK(agent.currentKeyId() == 2);
+  CHECK(agent.chunkIdKey() == full.chunkIdKey());
+  CHECK(agent.key(KeyPurpose::Data, 2) == full.key(KeyPurpose::Data, 2));
+  CHECK_THROWS_AS(agent.key(KeyPurpose::Metadata, 1), Error);
+  CHECK_THROWS_AS(Keyring(full.chunkIdKey(), {}, {}, 0), Error);
+}
+
 TEST_CASE("a wrapped key file opens with its passphrase and keeps the master and key id") {
   MasterKey master{SecretKey::random(), 4, true};
   auto file = makeKeyFile(master, "correct horse", kFastScrypt);
