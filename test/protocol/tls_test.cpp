@@ -4,8 +4,6 @@
 #include "test/protocol/protocol_test_util.h"
 #include "test/support/process.h"
 
-#include <cstdlib>
-
 using namespace pgbr;
 using namespace pgbr::protocol;
 using namespace pgbr::test;
@@ -172,10 +170,8 @@ TEST_CASE("TLS settings name the file that cannot be used") {
 }
 
 TEST_CASE("certificates made by scripts/make-certs work for the server and a client") {
-  const char* source = std::getenv("PGBR_SOURCE_DIR");
-  REQUIRE_MESSAGE(source, "PGBR_SOURCE_DIR is not set (run through ctest)");
   TempDir dir("pgbr-make-certs");
-  auto made = run({std::string(source) + "/scripts/make-certs", dir.path().string(), "127.0.0.1", "db1"});
+  auto made = run({std::string(PGBR_TEST_SOURCE_DIR) + "/scripts/make-certs", dir.path().string(), "127.0.0.1", "db1"});
   REQUIRE_MESSAGE(made.exitCode == 0, made.err);
   asio::io_context io;
   TlsServerSettings serverSettings{.address = "127.0.0.1", .port = 0, .caFile = dir / "ca.crt",
