@@ -45,6 +45,16 @@ Outcome attempt(Pki& pki, std::function<asio::awaitable<void>(uint16_t port)> co
   return outcome;
 }
 
+// Connects as "agent" but presenting the given certificate.
+std::function<asio::awaitable<void>(uint16_t)> connectWith(Pki& pki, CertFiles files) {
+  return [&pki, files](uint16_t port) -> asio::awaitable<void> {
+    auto settings = pki.clientSettings("agent", port);
+    settings.certFile = files.cert;
+    settings.keyFile = files.key;
+    auto client = co_await Client::connect(settings);
+  };
+}
+
 void checkError(const std::optional<Error>& error, ErrorCode code, const std::string& text) {
   REQUIRE(error);
   CHECK(error->code() == code);
@@ -73,13 +83,7 @@ TEST_CASE("a client without a certificate is refused, with a clear error on both
 TEST_CASE("a client certificate from another CA is refused, with a clear error on both sides") {
   Pki pki;
   TestCa other(pki.dir.path() / "other-ca", "another CA");
-  auto files = other.client("agent");
-  auto outcome = attempt(pki, [&](uint16_t port) -> asio::awaitable<void> {
-    auto settings = pki.clientSettings("agent", port);
-    settings.certFile = files.cert;
-    settings.keyFile = files.key;
-    auto client = co_await Client::connect(settings);
-  });
+  auto outcome = attempt(pki, connectWith(pki, other.client("agent")));
   checkError(outcome.client, ErrorCode::Tls, "server refused certificate");
   checkError(outcome.client, ErrorCode::Tls, "unknown ca");
   REQUIRE(outcome.server.size() == 1);
@@ -89,13 +93,7 @@ TEST_CASE("a client certificate from another CA is refused, with a clear error o
 
 TEST_CASE("an expired client certificate is refused, with a clear error on both sides") {
   Pki pki;
-  auto files = pki.ca.expiredClient("agent");
-  auto outcome = attempt(pki, [&](uint16_t port) -> asio::awaitable<void> {
-    auto settings = pki.clientSettings("agent", port);
-    settings.certFile = files.cert;
-    settings.keyFile = files.key;
-    auto client = co_await Client::connect(settings);
-  });
+  auto outcome = attempt(pki, connectWith(pki, pki.ca.expiredClient("agent")));
   checkError(outcome.client, ErrorCode::Tls, "certificate expired");
   REQUIRE(outcome.server.size() == 1);
   checkError(outcome.server[0], ErrorCode::Tls, "certificate has expired");
