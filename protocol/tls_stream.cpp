@@ -87,8 +87,6 @@ TlsStream::TlsStream(asio::ip::tcp::socket socket, std::shared_ptr<const TlsCont
   }
   asio::error_code ignored;
   socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
-  socket_.set_option(asio::socket_base::send_buffer_size(4 << 20), ignored);
-  socket_.set_option(asio::socket_base::receive_buffer_size(4 << 20), ignored);
 }
 
 void TlsStream::failTls(int result, std::string_view during) {

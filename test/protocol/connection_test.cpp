@@ -95,7 +95,7 @@ asio::awaitable<std::string> download(Channel& channel, uint64_t size, uint64_t 
 
 }  // namespace
 
-TEST_CASE("100 channels on one connection each move 8 MiB intact; cancelling two leaves the others unaffected") {
+TEST_CASE("100 channels on one connection each move 8 MiB intact, cancelling two leaves the others unaffected") {
   asio::io_context io;
   Pki pki;
   Server server(io, pki.serverSettings({{"agent", {"*"}}}));

@@ -41,7 +41,7 @@ void checkRefused(ProtocolState& s, const FrameHeader& h, const char* text, Erro
 
 }  // namespace
 
-TEST_CASE("frames before HELLO are refused; a second HELLO is refused") {
+TEST_CASE("frames before HELLO are refused, a second HELLO is refused") {
   ProtocolState s(Role::Server, small());
   checkRefused(s, frame(FrameType::Request, 1, 5), "before HELLO");
   CHECK(s.receive(frame(FrameType::Hello, 0, 5)));
@@ -53,7 +53,7 @@ TEST_CASE("DATA on a channel never opened closes the connection") {
   checkRefused(s, frame(FrameType::Data, 7, 1), "never opened");
 }
 
-TEST_CASE("REQUEST ids must grow; REQUEST from the server is refused") {
+TEST_CASE("REQUEST ids must grow, REQUEST from the server is refused") {
   auto s = server();
   CHECK(s.receive(frame(FrameType::Request, 3, 2)));
   checkRefused(s, frame(FrameType::Request, 3, 2), "not above the highest");
@@ -97,7 +97,7 @@ TEST_CASE("consumed data returns credit in quarter-window batches") {
   checkRefused(s, frame(FrameType::Data, 1, 1), "flow-control credit");
 }
 
-TEST_CASE("END closes a half; DATA after END and a second END are refused") {
+TEST_CASE("END closes a half, DATA after END and a second END are refused") {
   auto s = server();
   CHECK(s.receive(frame(FrameType::Request, 1, 2)));
   CHECK(s.receive(frame(FrameType::End, 1, 2)));
@@ -132,7 +132,7 @@ TEST_CASE("RESPONSE only from the server, once, before END") {
   checkRefused(s, frame(FrameType::Response, 1, 2), "RESPONSE frame from the client");
 }
 
-TEST_CASE("sending respects credit; WINDOW adds credit and may not overflow") {
+TEST_CASE("sending respects credit, WINDOW adds credit and may not overflow") {
   auto s = server();
   CHECK(s.receive(frame(FrameType::Request, 1, 2)));
   CHECK(s.sendCredit(1) == 100);

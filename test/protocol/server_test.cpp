@@ -142,7 +142,7 @@ TEST_CASE("1000 hostile connections do not take the server down and a good clien
   });
 }
 
-TEST_CASE("a peer that breaks the protocol gets ERROR(protocol) and is closed; others are served") {
+TEST_CASE("a peer that breaks the protocol gets ERROR(protocol) and is closed, others are served") {
   asio::io_context io;
   Pki pki;
   std::vector<Error> errors;
@@ -197,7 +197,7 @@ TEST_CASE("a peer that goes silent is closed after the idle time-out with ERROR(
   });
 }
 
-TEST_CASE("connections beyond maxConnections are refused; the ones open keep working") {
+TEST_CASE("connections beyond maxConnections are refused, the ones open keep working") {
   asio::io_context io;
   Pki pki;
   ServerOptions options;
