@@ -256,16 +256,17 @@ TEST_CASE("PINGs keep an idle connection alive past the idle time-out") {
   asio::io_context io;
   Pki pki;
   ServerOptions options;
-  options.limits.idleTimeout = std::chrono::milliseconds(300);
+  // Generous: keep-alive PINGs go out every third of this, even on a loaded machine.
+  options.limits.idleTimeout = std::chrono::milliseconds(1500);
   Server server(io, pki.serverSettings({{"agent", {"*"}}}), options);
   addTransferHandlers(server);
   server.start();
   runTest(io, [&]() -> asio::awaitable<void> {
     ClientOptions clientOptions;
-    clientOptions.limits.idleTimeout = std::chrono::milliseconds(300);
+    clientOptions.limits.idleTimeout = std::chrono::milliseconds(1500);
     const auto settings = pki.clientSettings("agent", server.port());
     auto client = co_await Client::connect(settings, clientOptions);
-    co_await sleepFor(std::chrono::milliseconds(1500));
+    co_await sleepFor(std::chrono::milliseconds(5000));
     CHECK(client.connection().isOpen());
     const json message9 = {{"op", "download"}, {"size", 10}, {"seed", 2}};
     auto channel = co_await client.openChannel(message9);
