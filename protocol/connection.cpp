@@ -38,9 +38,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr auto kTuple = asio::experimental::as_tuple(asio::use_awaitable);
-// Plaintext encrypted per flush: large enough for few system calls, small enough to keep
-// control frames flowing between big DATA bursts.
+// Plaintext encrypted per batch, and ciphertext allowed to wait for the socket: the writer
+// encrypts the next batch while the flusher waits for the socket to take the last one.
 constexpr size_t kWriteBatch = 1024 * 1024;
+constexpr size_t kMaxCiphertext = 2 * 1024 * 1024;
 // After close(), how long the peer has to read our last frames before the socket is closed.
 constexpr auto kLinger = std::chrono::milliseconds(2000);
 
@@ -71,7 +72,7 @@ struct Connection::PingWait {
 
 Connection::Connection(std::unique_ptr<TlsStream> tls, Role role, const Limits& limits, std::string software)
     : executor_(tls->socket().get_executor()), tls_(std::move(tls)), role_(role), state_(role, limits),
-      software_(std::move(software)), writerWake_(executor_), slotFreed_(executor_), closedSignal_(executor_),
+      software_(std::move(software)), writerWake_(executor_), flusherWake_(executor_), slotFreed_(executor_), closedSignal_(executor_),
       watchdogTimer_(executor_) {}
 
 Connection::~Connection() = default;
@@ -99,7 +100,8 @@ asio::awaitable<void> Connection::start(Authorise authorise, RequestHandler onRe
     failure = Error(ErrorCode::Internal, fmt::format("handshake with {}: {}", peer(), error.what()));
   }
   if (failure) {
-    if (handshakeTimedOut_)
+    // The watchdog closed the socket under a read or write: say why.
+    if (handshakeTimedOut_ && failure->code() == ErrorCode::Connect)
       failure = Error(ErrorCode::Timeout, fmt::format("TLS and HELLO handshake with {} did not finish within {} ms",
                                                       peer(), millis(state_.localLimits().handshakeTimeout)));
     failure_ = *failure;
@@ -110,10 +112,11 @@ asio::awaitable<void> Connection::start(Authorise authorise, RequestHandler onRe
   }
   running_ = true;
   lastReceive_ = lastSend_ = Clock::now();
-  coroutines_ = 2;
+  coroutines_ = 3;
   watchdogTimer_.cancel();  // re-arm with the keep-alive period
   asio::co_spawn(executor_, [self] { return self->reader(); }, asio::detached);
   asio::co_spawn(executor_, [self] { return self->writer(); }, asio::detached);
+  asio::co_spawn(executor_, [self] { return self->flusher(); }, asio::detached);
 }
 
 asio::awaitable<Frame> Connection::readFrame(const Limits& limits) {
@@ -194,7 +197,7 @@ asio::awaitable<void> Connection::reader() {
       } else {
         dispatch(header, std::move(payload));
       }
-      if (tls_->pendingOutput() > 0) writerWake_.notify();
+      if (tls_->pendingOutput() > 0) flusherWake_.notify();
     }
   } catch (const Error& error) {
     if (!failure_) {
@@ -310,7 +313,8 @@ asio::awaitable<void> Connection::writer() {
   std::vector<uint8_t> staging;  // small frames coalesced into one TLS record
   try {
     for (;;) {
-      while (queue_.empty() && tls_->pendingOutput() == 0 && !failure_) co_await writerWake_.wait();
+      while ((queue_.empty() || tls_->pendingOutput() >= kMaxCiphertext) && !failure_) co_await writerWake_.wait();
+      if (failure_ && queue_.empty()) break;
       size_t batch = 0;
       while (!queue_.empty() && batch < kWriteBatch) {
         OutFrame frame = std::move(queue_.front());
@@ -332,18 +336,36 @@ asio::awaitable<void> Connection::writer() {
       }
       tls_->write(staging);
       staging.clear();
-      if (failure_ && queue_.empty()) break;
-      co_await tls_->flush();
-      lastSend_ = Clock::now();
+      flusherWake_.notify();
     }
-    tls_->closeNotify();
-    co_await tls_->flush();
-    tls_->shutdownSend();
   } catch (const Error& error) {
     if (!failure_) close(error, false);
     tls_->close();
   } catch (const std::exception& error) {
     close(Error(ErrorCode::Internal, fmt::format("writing to {}: {}", peer(), error.what())), false);
+    tls_->close();
+  }
+  writerDone_ = true;
+  flusherWake_.notify();
+  coroutineEnded();
+}
+
+asio::awaitable<void> Connection::flusher() {
+  try {
+    for (;;) {
+      while (tls_->pendingOutput() == 0 && !writerDone_) co_await flusherWake_.wait();
+      if (tls_->pendingOutput() == 0) break;  // the writer has ended and everything is sent
+      co_await tls_->flush();
+      lastSend_ = Clock::now();
+      writerWake_.notify();  // room for more ciphertext
+    }
+    if (tls_->isOpen()) {
+      tls_->closeNotify();
+      co_await tls_->flush();
+      tls_->shutdownSend();
+    }
+  } catch (const Error& error) {
+    if (!failure_) close(error, false);
     tls_->close();
   }
   coroutineEnded();

@@ -1,7 +1,8 @@
 // One TLS connection between an agent and the repository server, carrying many channels.
 // It is a reader coroutine (frames in: checked against ProtocolState, then delivered to
-// channels), a writer coroutine (drains the send queue into TLS, many frames per system
-// call) and a watchdog coroutine (handshake and idle time-outs, keep-alive PINGs).
+// channels), a writer coroutine (drains the bounded send queue into TLS records), a flusher
+// coroutine (hands the ciphertext to the socket, many frames per system call) and a watchdog
+// coroutine (handshake and idle time-outs, keep-alive PINGs).
 //
 // Lifetime: shared_ptr-owned; its coroutines and its channels keep it alive until it is
 // closed and they have ended. Threading: everything runs on one executor, the connection's
@@ -83,7 +84,7 @@ public:
   // `reason` is sent as ERROR on channel 0 first. Queued frames are dropped, close_notify is
   // sent, and the socket is closed (at the latest after a short linger).
   void close(const Error& reason, bool tellPeer = false);
-  // Waits until the reader and writer have ended after close() or a failure.
+  // Waits until the connection's coroutines have ended after close() or a failure.
   asio::awaitable<void> closed();
 
 private:
@@ -95,6 +96,7 @@ private:
   asio::awaitable<Frame> readFrame(const Limits& limits);
   asio::awaitable<void> reader();
   asio::awaitable<void> writer();
+  asio::awaitable<void> flusher();
   asio::awaitable<void> watchdog();
   void dispatch(const FrameHeader& header, std::vector<uint8_t> payload);
   void dispatchChannel(const FrameHeader& header, std::vector<uint8_t> payload);
@@ -129,14 +131,16 @@ private:
   std::deque<OutFrame> queue_;
   size_t queuedBytes_ = 0;
   uint32_t queuedControl_ = 0;
-  Signal writerWake_;
+  Signal writerWake_;   // frames queued, room for ciphertext, or closing
+  Signal flusherWake_;  // ciphertext to send, or the writer ended
   Signal slotFreed_;  // a channel closed (client waiting in openChannel)
   Signal closedSignal_;
   asio::steady_timer watchdogTimer_;
 
   std::optional<Error> failure_;
   bool running_ = false;    // handshake done, reader and writer started
-  int coroutines_ = 0;      // reader and writer still running
+  int coroutines_ = 0;      // reader, writer and flusher still running
+  bool writerDone_ = false;
   bool goAwaySent_ = false;
   bool goAwayReceived_ = false;
   std::chrono::steady_clock::time_point handshakeDeadline_;
