@@ -26,13 +26,13 @@ void addTransferHandlers(Server& server) {
       sha.update(*data);
       bytes += data->size();
     }
-    const json message1 = {{"sha256", sha.hex()}, {"bytes", bytes}};
-    co_await channel.sendResponse(message1);
+    const json response = {{"sha256", sha.hex()}, {"bytes", bytes}};
+    co_await channel.sendResponse(response);
   });
   server.handle("download", [](Session&, Channel& channel, const json& request) -> asio::awaitable<void> {
     uint64_t size = request.at("size"), seed = request.at("seed");
-    const json message2 = {{"size", size}};
-    co_await channel.sendResponse(message2);
+    const json response = {{"size", size}};
+    co_await channel.sendResponse(response);
     std::vector<uint8_t> chunk(kChunk);
     Sha256 sha;
     for (uint64_t offset = 0, i = 0; offset < size; offset += kChunk, ++i) {
@@ -41,8 +41,8 @@ void addTransferHandlers(Server& server) {
       sha.update(part);
       co_await channel.sendData(part);
     }
-    const json message3 = {{"sha256", sha.hex()}};
-    co_await channel.sendEnd(message3);
+    const json trailer = {{"sha256", sha.hex()}};
+    co_await channel.sendEnd(trailer);
   });
 }
 
@@ -166,15 +166,15 @@ TEST_CASE("a reader that stops reading bounds the sender's buffered bytes by the
     co_await release.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
     uint64_t bytes = 0;
     while (auto data = co_await channel.receiveData()) bytes += data->size();
-    const json message4 = {{"bytes", bytes}};
-    co_await channel.sendResponse(message4);
+    const json response = {{"bytes", bytes}};
+    co_await channel.sendResponse(response);
   });
   server.start();
   runTest(io, [&]() -> asio::awaitable<void> {
     const auto settings = pki.clientSettings("agent", server.port());
     auto client = co_await Client::connect(settings);
-    const json message5 = {{"op", "stall"}};
-    auto channel = co_await client.openChannel(message5);
+    const json request = {{"op", "stall"}};
+    auto channel = co_await client.openChannel(request);
     constexpr size_t kPiece = 64 * 1024;
     constexpr size_t kTotal = 4 * 1024 * 1024;
     size_t accepted = 0;
@@ -223,8 +223,8 @@ TEST_CASE("an unknown op or a failing handler ends only that channel, with the h
   runTest(io, [&]() -> asio::awaitable<void> {
     const auto settings = pki.clientSettings("agent", server.port());
     auto client = co_await Client::connect(settings);
-    const json message6 = {{"op", "nope"}};
-    auto unknown = co_await client.openChannel(message6);
+    const json unknownRequest = {{"op", "nope"}};
+    auto unknown = co_await client.openChannel(unknownRequest);
     try {
       co_await unknown.receiveResponse();
       FAIL("no error");
@@ -232,8 +232,8 @@ TEST_CASE("an unknown op or a failing handler ends only that channel, with the h
       CHECK(e.code() == ErrorCode::Protocol);
       CHECK(std::string(e.what()).find("unknown request op 'nope'") != std::string::npos);
     }
-    const json message7 = {{"op", "missing"}};
-    auto missing = co_await client.openChannel(message7);
+    const json missingRequest = {{"op", "missing"}};
+    auto missing = co_await client.openChannel(missingRequest);
     try {
       co_await missing.receiveResponse();
       FAIL("no error");
@@ -241,8 +241,8 @@ TEST_CASE("an unknown op or a failing handler ends only that channel, with the h
       CHECK(e.code() == ErrorCode::StanzaMissing);
       CHECK(std::string(e.what()).find("stanza 'main' does not exist") != std::string::npos);
     }
-    const json message8 = {{"op", "download"}, {"size", 1000}, {"seed", 1}};
-    auto good = co_await client.openChannel(message8);
+    const json goodRequest = {{"op", "download"}, {"size", 1000}, {"seed", 1}};
+    auto good = co_await client.openChannel(goodRequest);
     std::string hash = co_await download(good, 1000);
     CHECK(hash.size() == 64);
     auto rtt = co_await client.ping();
@@ -268,8 +268,8 @@ TEST_CASE("PINGs keep an idle connection alive past the idle time-out") {
     auto client = co_await Client::connect(settings, clientOptions);
     co_await sleepFor(std::chrono::milliseconds(5000));
     CHECK(client.connection().isOpen());
-    const json message9 = {{"op", "download"}, {"size", 10}, {"seed", 2}};
-    auto channel = co_await client.openChannel(message9);
+    const json request = {{"op", "download"}, {"size", 10}, {"seed", 2}};
+    auto channel = co_await client.openChannel(request);
     std::string hash = co_await download(channel, 10);
     CHECK(hash.size() == 64);
     co_await client.close();
@@ -289,8 +289,8 @@ TEST_CASE("a JSON message above the peer's limit is refused before it is sent") 
     const auto settings = pki.clientSettings("agent", server.port());
     auto client = co_await Client::connect(settings);
     try {
-      const json message10 = {{"op", "upload"}, {"pad", std::string(20000, 'x')}};
-      co_await client.openChannel(message10);
+      const json oversized = {{"op", "upload"}, {"pad", std::string(20000, 'x')}};
+      co_await client.openChannel(oversized);
       FAIL("no error");
     } catch (const Error& e) {
       CHECK(e.code() == ErrorCode::Limit);
