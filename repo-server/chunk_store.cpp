@@ -35,6 +35,8 @@ ChunkStore::ChunkStore(Storage& storage, ChunkStoreOptions options)
 
 ChunkStore::~ChunkStore() = default;
 
+bool ChunkStore::isDurable(const ChunkLocation& location) { return !inMemory(location); }
+
 std::vector<std::shared_ptr<IndexSegment>> ChunkStore::segmentsSnapshot() const {
   std::lock_guard lock(mutex_);
   return segments_;

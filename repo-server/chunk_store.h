@@ -43,6 +43,9 @@ public:
 
   std::optional<ChunkLocation> locate(const ChunkId& id) const;
   bool contains(const ChunkId& id) const { return locate(id).has_value(); }
+  // True when a location returned by locate() is in a sealed, indexed pack; false while its pack
+  // is still in memory (and so lost if the process ends or the pack fails to seal).
+  static bool isDurable(const ChunkLocation& location);
 
   // Adds a verified blob. Returns false (adding nothing) when the id is already stored. May seal
   // the open pack (in this thread) when it is full. Throws FileWrite when sealing fails; blobs

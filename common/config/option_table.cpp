@@ -183,10 +183,14 @@ std::vector<OptionDef> buildOptions() {
           .commands = {"archive-get", "archive-push", "backup", "restore", "verify", "server"},
           .defaultValue = "1",
           .range = Range{"1", "64"},
+          .overrides = {{.command = "server", .defaultValue = "4"}},
           .summary = "Number of worker processes for reading, compressing and transferring.",
           .description = "Backups and restores read and write files in parallel with this many workers; asynchronous "
                          "archiving pushes or fetches this many segments at a time. Each worker uses a CPU for "
-                         "compression and encryption, so leave headroom for PostgreSQL.",
+                         "compression and encryption, so leave headroom for PostgreSQL.\n\n"
+                         "For pgbr-repo server it is the number of worker threads that verify, store and read chunks "
+                         "and WAL for all agents together (the network has its own threads); one or two per CPU "
+                         "keeps the disks and CPUs busy.",
       },
       {
           .name = "compress-type",
