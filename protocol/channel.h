@@ -3,7 +3,8 @@
 // CANCEL ends it for both sides. Sends wait for flow-control credit, so a peer that stops
 // reading bounds what this side buffers; receiving a DATA message returns its credit.
 //
-// A Channel is a move-only handle owned by the coroutine using it. Every call must run on the
+// A Channel is a move-only handle owned by the coroutine using it (a default-constructed one
+// is empty: only assignment and destruction are allowed). Every call must run on the
 // connection's executor (Connection::executor()). Destroying a channel that has not finished
 // cancels it. At most one coroutine may send and one may receive on a channel at a time.
 #pragma once

@@ -56,6 +56,17 @@ asio::awaitable<Client> Client::connect(TlsClientSettings settings, ClientOption
   co_return Client(std::move(connection));
 }
 
+asio::awaitable<nlohmann::json> Client::call(const nlohmann::json& request) {
+  auto channel = co_await connection_->openChannel(request);
+  co_await channel.sendEnd();
+  auto response = co_await channel.receiveResponse();
+  auto end = co_await channel.receive();
+  if (end.type != FrameType::End)
+    fail(ErrorCode::Protocol, "{} sent {} after the RESPONSE to call '{}' (expected END)", connection_->peer(),
+         frameTypeName(end.type), request.value("op", ""));
+  co_return response;
+}
+
 Client& Client::operator=(Client&& other) noexcept {
   if (this != &other) {
     if (connection_) connection_->close(closedByClient());

@@ -46,6 +46,9 @@ public:
 
   // A REQUEST on a new channel; see Connection::openChannel().
   asio::awaitable<Channel> openChannel(const nlohmann::json& request) { return connection_->openChannel(request); }
+  // A call-style request: REQUEST then END, and the RESPONSE once the server's END has
+  // arrived. Throws the server's ERROR like Channel::receive().
+  asio::awaitable<nlohmann::json> call(const nlohmann::json& request);
   // Round-trip time of a PING.
   asio::awaitable<std::chrono::nanoseconds> ping() { return connection_->ping(); }
   Connection& connection() const { return *connection_; }

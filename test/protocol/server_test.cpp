@@ -29,8 +29,7 @@ asio::awaitable<bool> goodRequest(Pki& pki, uint16_t port) {
   const auto settings = pki.clientSettings("agent", port);
   auto client = co_await Client::connect(settings);
   const json request = {{"op", "echo"}, {"n", 7}};
-  auto channel = co_await client.openChannel(request);
-  auto response = co_await channel.receiveResponse();
+  auto response = co_await client.call(request);
   co_await client.close();
   co_return response.at("n") == 7;
 }
