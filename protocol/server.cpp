@@ -77,7 +77,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   // Below: server strand only.
   std::set<std::shared_ptr<Entry>> entries;
   std::atomic<size_t> count{0};
-  bool stopping = false;
+  std::atomic<bool> stopping{false};  // set on the server strand, read by connections
   Signal changed;  // an entry was removed
 };
 
@@ -118,6 +118,17 @@ asio::awaitable<void> Server::Impl::acceptLoop() {
 
 asio::awaitable<void> Server::Impl::serve(std::shared_ptr<Entry> entry, asio::ip::tcp::socket socket) {
   auto self = shared_from_this();
+  auto unregister = [self, entry] {
+    asio::post(self->strand, [self, entry] {
+      self->entries.erase(entry);
+      --self->count;
+      self->changed.notify();
+    });
+  };
+  if (stopping) {  // accepted just before stop(): refuse
+    unregister();
+    co_return;
+  }
   auto stream = std::make_unique<TlsStream>(std::move(socket), tls, Role::Server, entry->peer);
   entry->connection = std::make_shared<Connection>(std::move(stream), Role::Server, options.limits, options.software);
   std::weak_ptr<Entry> weak = entry;
@@ -150,11 +161,7 @@ asio::awaitable<void> Server::Impl::serve(std::shared_ptr<Entry> entry, asio::ip
     if (failure && failure->code() != ErrorCode::Cancelled && failure->code() != ErrorCode::Connect)
       report(entry->peer, *failure);
   }
-  asio::post(strand, [self, entry] {
-    self->entries.erase(entry);
-    --self->count;
-    self->changed.notify();
-  });
+  unregister();
 }
 
 void Server::Impl::spawnHandler(const std::shared_ptr<Entry>& entry, Channel channel, nlohmann::json request) {
@@ -202,6 +209,7 @@ asio::awaitable<void> Server::Impl::runHandler(std::shared_ptr<Entry> entry, Cha
 }
 
 asio::awaitable<void> Server::Impl::drain(std::shared_ptr<Entry> entry, Clock::time_point deadline) {
+  if (!entry->connection) co_return;  // serve() has not started; it sees `stopping` and ends
   auto& connection = *entry->connection;
   while (entry->running > 0 && Clock::now() < deadline) co_await entry->idle.waitUntil(deadline);
   if (entry->running > 0) {
