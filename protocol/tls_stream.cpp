@@ -29,6 +29,22 @@ long bioCtrl(BIO*, int cmd, long, void*) {
   return cmd == BIO_CTRL_FLUSH ? 1 : 0;
 }
 
+// Alerts a server sends about the client's certificate (as OpenSSL reasons).
+bool isCertificateAlert(int reason) {
+  switch (reason) {
+    case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+    case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+    case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+    case SSL_R_TLSV1_ALERT_ACCESS_DENIED:
+    case SSL_R_TLSV1_ALERT_DECRYPT_ERROR:
+    case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED: return true;
+    default: return false;
+  }
+}
+
 }  // namespace
 
 int TlsStream::bioWrite(BIO* bio, const char* data, size_t size, size_t* written) {
@@ -108,7 +124,8 @@ void TlsStream::failTls(int result, std::string_view during) {
     fail(ErrorCode::Tls, "client {} presented no certificate (a client certificate signed by the CA in '{}' is "
          "required)", peer_, context_->caFile());
   if (ERR_GET_LIB(first) == ERR_LIB_SSL && reason >= SSL_AD_REASON_OFFSET) {
-    if (client) fail(ErrorCode::Tls, "server refused certificate: {} ({})", errors, peer_);
+    if (client && isCertificateAlert(reason)) fail(ErrorCode::Tls, "server refused certificate: {} ({})", errors, peer_);
+    if (client) fail(ErrorCode::Tls, "server {} refused the TLS handshake: {}", peer_, errors);
     fail(ErrorCode::Tls, "client {} aborted the TLS handshake: {}", peer_, errors);
   }
   fail(ErrorCode::Tls, "TLS error with {} while {}: {}", peer_, during, errors);

@@ -193,3 +193,39 @@ TEST_CASE("certificates made by scripts/make-certs work for the server and a cli
     co_await server.stop(std::chrono::seconds(5));
   });
 }
+
+TEST_CASE("TLS 1.2 works when allowed and is refused clearly when the server requires 1.3") {
+  Pki pki;
+  // A client that speaks at most TLS 1.2.
+  auto connect12 = [&](uint16_t port) -> asio::awaitable<void> {
+    auto settings = pki.clientSettings("agent", port);
+    settings.minVersion = TlsVersion::Tls12;
+    auto context = TlsContext::client(settings);
+    SSL_CTX_set_max_proto_version(context->native(), TLS1_2_VERSION);
+    ClientOptions options;
+    options.context = context;
+    auto client = co_await Client::connect(settings, options);
+    CHECK(client.connection().tlsVersion() == "TLSv1.2");
+    auto rtt = co_await client.ping();
+    CHECK(rtt.count() > 0);
+    co_await client.close();
+  };
+  SUBCASE("allowed") {
+    asio::io_context io;
+    auto settings = pki.serverSettings({{"agent", {"*"}}});
+    settings.minVersion = TlsVersion::Tls12;
+    Server server(io, settings);
+    server.start();
+    runTest(io, [&]() -> asio::awaitable<void> {
+      co_await connect12(server.port());
+      co_await server.stop(std::chrono::seconds(5));
+    });
+  }
+  SUBCASE("refused") {
+    auto outcome = attempt(pki, connect12);
+    checkError(outcome.client, ErrorCode::Tls, "refused the TLS handshake");
+    checkError(outcome.client, ErrorCode::Tls, "protocol version");
+    REQUIRE(outcome.server.size() == 1);
+    checkError(outcome.server[0], ErrorCode::Tls, "unsupported protocol");
+  }
+}
