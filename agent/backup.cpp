@@ -1,0 +1,421 @@
+// The backup command. On the main thread: check the cluster (pg1-path is the running server's data
+// directory, the stanza is this cluster), open the backup channel (the repository's lock on the
+// stanza), pg_backup_start on a session kept open, then run the pipeline, pg_backup_stop, and END
+// the channel with the manifest header; the server commits once the WAL is archived.
+//
+// The pipeline: a walker thread walks the data directory and tablespaces in manifest order
+// (pg::walkDataDirectory, depth-first, sorted names), reserving a place for every entry in a
+// bounded ReorderBuffer and handing files to process-max BackupReaders on an asio::thread_pool;
+// the main thread takes finished entries back in manifest order and streams them to the server
+// as JSON Lines. The reorder buffer, the readers' batches and the uploader's in-flight limit
+// bound the memory, whatever the number or size of files.
+//
+// pg_control is read in walk order rather than last: for a backup of a primary, recovery starts
+// from backup_label's checkpoint and replays to the backup's end, which rewrites pg_control, so
+// the copy's age does not matter (a backup from a standby, where minRecoveryPoint does, must
+// take it last).
+#include "agent/backup_reader.h"
+#include "agent/channel_stream.h"
+#include "agent/chunk_uploader.h"
+#include "agent/cluster.h"
+#include "agent/commands.h"
+#include "agent/json_fields.h"
+#include "agent/progress.h"
+#include "agent/reorder_buffer.h"
+#include "agent/repo_keys.h"
+#include "agent/tablespace_map.h"
+#include "agent/work_queue.h"
+#include "common/config/help.h"
+#include "common/log.h"
+#include "common/pg/server.h"
+#include "common/pg/version.h"
+#include "common/text.h"
+
+#include <asio/post.hpp>
+#include <asio/thread_pool.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+namespace pgbr::agent {
+
+using nlohmann::json;
+
+namespace {
+
+// Weight units of the reorder buffer: one per entry plus one per expected chunk id, so entries
+// waiting to be sent hold at most about this many chunk ids (32 bytes each) in memory.
+constexpr uint64_t kReorderCapacity = 64 * 1024;
+// Plaintext a reader gathers before asking which chunks the repository lacks.
+constexpr uint64_t kBatchBytes = 4 * 1024 * 1024;
+// JSON Lines collected before they are sent as one DATA message.
+constexpr size_t kManifestPiece = 256 * 1024;
+
+class FirstError {
+ public:
+  // Keeps the first failure; later ones are consequences.
+  void set(std::exception_ptr error) {
+    std::lock_guard lock(mutex_);
+    if (!error_) error_ = std::move(error);
+  }
+  void rethrowIfSet() {
+    std::lock_guard lock(mutex_);
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::exception_ptr error_;
+};
+
+// The exclude option: "dir" leaves out the path and everything below it, "dir/" keeps the
+// directory itself and leaves out its contents.
+class ExcludeList {
+ public:
+  explicit ExcludeList(std::vector<std::string> paths) : paths_(std::move(paths)) {}
+  bool excludes(std::string_view path) const {
+    for (const auto& p : paths_) {
+      if (p.ends_with('/')) {
+        if (path.starts_with(p)) return true;
+      } else if (path == p || (path.starts_with(p) && path.size() > p.size() && path[p.size()] == '/')) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+ private:
+  std::vector<std::string> paths_;
+};
+
+bool takes(const pg::DataDirEntry& entry, const ExcludeList& excludes) {
+  if (!entry.decision.included()) {
+    logDebug("excluded {}: {}", entry.path, entry.decision.reason);
+    return false;
+  }
+  if (excludes.excludes(entry.path)) {
+    logDetail("excluded {}: exclude option", entry.path);
+    return false;
+  }
+  if (entry.type == pg::EntryType::Other) {
+    logWarn("skipped {}: not a regular file, directory or link", entry.path);
+    return false;
+  }
+  return true;
+}
+
+struct ManifestTotals {
+  uint64_t entries = 0;
+  uint64_t files = 0;
+  uint64_t bytes = 0;
+  uint64_t pageErrors = 0;
+};
+
+// The walker, the readers and the emitter of one backup (see the top of this file).
+class BackupPipeline {
+ public:
+  BackupPipeline(const ReaderContext& context, const pg::DataDirectoryRules& rules, const ExcludeList& excludes,
+                 unsigned workers, RepoChannel& manifest)
+      : context_(context), rules_(rules), excludes_(excludes), workers_(workers), manifest_(manifest) {}
+
+  ManifestTotals run() {
+    ReorderBuffer<ManifestEntry> reorder(kReorderCapacity);
+    WorkQueue<BackupFileJob> jobs;
+    ReaderContext context = context_;
+    context.reorder = &reorder;
+    std::atomic<bool> stopping{false};
+    auto stopAll = [&](std::exception_ptr error) {
+      failure_.set(std::move(error));
+      stopping = true;
+      reorder.abort();
+      jobs.abort();
+    };
+
+    asio::thread_pool pool(workers_);
+    for (unsigned i = 0; i < workers_; ++i) {
+      asio::post(pool, [&] {
+        try {
+          BackupReader reader(context);
+          for (;;) {
+            auto job = jobs.tryPop();
+            if (!job) {
+              // Nothing waiting: send what the batch holds, so the entry at the head of the reorder
+              // buffer is never held back by a half-full batch.
+              reader.flush();
+              job = jobs.pop();
+              if (!job) break;
+            }
+            reader.process(*job);
+          }
+          if (!stopping) reader.flush();
+        } catch (...) {
+          stopAll(std::current_exception());
+        }
+      });
+    }
+
+    std::thread walker([&] {
+      try {
+        walk(reorder, jobs);
+        reorder.finishProducing();
+        jobs.close();
+      } catch (...) {
+        stopAll(std::current_exception());
+      }
+    });
+
+    ManifestTotals totals;
+    try {
+      totals = emit(reorder);
+    } catch (...) {
+      stopAll(std::current_exception());
+    }
+    walker.join();
+    pool.join();
+    failure_.rethrowIfSet();
+    return totals;
+  }
+
+ private:
+  void walk(ReorderBuffer<ManifestEntry>& reorder, WorkQueue<BackupFileJob>& jobs) {
+    const uint64_t chunkSize = context_.pipeline.chunkSize;
+    pg::walkDataDirectory(context_.dataDirectory, rules_, [&](const pg::DataDirEntry& entry) {
+      if (!takes(entry, excludes_)) return;
+      uint64_t weight = 1 + (entry.type == pg::EntryType::File ? (entry.size + chunkSize - 1) / chunkSize : 0);
+      auto seq = reorder.reserve(weight);
+      if (!seq) fail(ErrorCode::Cancelled, "the backup was stopped");
+      if (entry.type == pg::EntryType::File)
+        jobs.push({.seq = *seq, .entry = entry});
+      else
+        reorder.complete(*seq, manifestEntryFor(entry, *context_.names));
+    });
+  }
+
+  ManifestTotals emit(ReorderBuffer<ManifestEntry>& reorder) {
+    ManifestTotals totals;
+    std::vector<ManifestEntry> ready;
+    std::string lines;
+    std::string last;
+    auto send = [&] {
+      manifest_.sendData(std::span(reinterpret_cast<const uint8_t*>(lines.data()), lines.size()));
+      lines.clear();
+    };
+    while (reorder.takeReady(ready)) {
+      for (const auto& entry : ready) {
+        if (totals.entries > 0 && !manifestPathLess(last, entry.path))
+          fail(ErrorCode::Internal, "manifest entries out of order: '{}' after '{}'", entry.path, last);
+        last = entry.path;
+        ++totals.entries;
+        if (entry.type == EntryType::File) {
+          ++totals.files;
+          totals.bytes += entry.size;
+          totals.pageErrors += entry.pageErrors.size();
+        }
+        lines += entry.toJson().dump();
+        lines += '\n';
+        if (lines.size() >= kManifestPiece) send();
+      }
+      ready.clear();
+    }
+    failure_.rethrowIfSet();
+    if (!lines.empty()) send();
+    return totals;
+  }
+
+  const ReaderContext& context_;
+  const pg::DataDirectoryRules& rules_;
+  const ExcludeList& excludes_;
+  unsigned workers_;
+  RepoChannel& manifest_;
+  FirstError failure_;
+};
+
+// Files and bytes the backup will read, for progress: a walk that only counts.
+std::pair<uint64_t, uint64_t> countFiles(const std::string& dataDirectory, const pg::DataDirectoryRules& rules,
+                                         const ExcludeList& excludes) {
+  uint64_t files = 0, bytes = 0;
+  pg::walkDataDirectory(dataDirectory, rules, [&](const pg::DataDirEntry& entry) {
+    if (entry.type != pg::EntryType::File || !entry.decision.included() || excludes.excludes(entry.path)) return;
+    ++files;
+    bytes += entry.size;
+  });
+  return {files, bytes};
+}
+
+int64_t unixNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string hostName() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0) return "unknown";
+  return name;
+}
+
+json dataDirectoryAttributes(const std::string& path, OwnerNames& names) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) failErrno(ErrorCode::FileOpen, "cannot read the attributes of", path, errno);
+  return {{"mode", st.st_mode & 07777},
+          {"user", names.user(st.st_uid)},
+          {"group", names.group(st.st_gid)},
+          {"mtime", static_cast<int64_t>(st.st_mtime)}};
+}
+
+}  // namespace
+
+int runBackup(const Config& config) {
+  const std::string stanza = config.stanza();
+  const std::string pgPath = config.str("pg-path", 1);
+  const std::string requestedType(config.choice("type"));
+  auto began = std::chrono::steady_clock::now();
+
+  pg::PgConnection connection(pgConnectOptions(config));
+  LocalCluster cluster = inspectCluster(connection, pgPath);
+  pg::ServerSettings settings = pg::serverSettings(connection);
+  if (config.flag("archive-check") && settings.archiveMode == "off")
+    fail(ErrorCode::ConfigInvalid,
+         "archive_mode is off in the PostgreSQL server at {}: the WAL that makes a backup consistent would never "
+         "reach the archive; set archive_mode = on and archive_command = 'pgbr-agent --stanza={} archive-push %p' "
+         "and restart PostgreSQL",
+         connection.options().describe(), stanza);
+
+  RepoSession session(config);
+  RepoClient& client = session.client();
+  RepoKeys keys = fetchRepoKeys(client, stanza, config);
+  const json stanzaRequest = {{"op", "stanza.get"}, {"stanza", stanza}};
+  checkStanzaIdentity(ClusterIdentity::fromJson(field(client.call(stanzaRequest), "identity")), cluster.identity,
+                      stanza);
+
+  // The backup channel holds the stanza's lock for as long as it is open.
+  const int64_t startTime = unixNow();
+  const json backupRequest = {{"op", "backup"}, {"stanza", stanza}, {"type", requestedType}, {"startTime", startTime}};
+  RepoChannel channel = client.open(backupRequest);
+  json started = channel.receiveResponse();
+  auto labelField = stringField(started, "label");
+  auto typeField = stringField(started, "type");
+  if (!labelField || !typeField)
+    fail(ErrorCode::Protocol, "the repository server's backup answer has no label or type");
+  const std::string label = *labelField;
+  const std::string type = *typeField;
+  const std::string priorLabel = stringField(field(started, "prior"), "label").value_or("");
+  if (type != requestedType)
+    logInfo("{} backup requested, but there is no prior backup to build on: taking a full backup", requestedType);
+  if (type != "full")
+    logInfo(
+        "{} backup after {}: every file is read (skipping unchanged files comes in a later release); chunks "
+        "the repository already holds are not sent again",
+        type, priorLabel.empty() ? std::string("the prior backup") : priorLabel);
+
+  pg::BackupStart start = pg::backupStart(connection, "pgbr backup " + label, config.flag("start-fast"));
+  logInfo("backup {} started at WAL location {} (file {}, timeline {})", label, start.lsn, start.walFileName,
+          start.timeline);
+
+  OwnerNames names;
+  std::vector<Tablespace> tablespaces;
+  for (const auto& t : pg::tablespaces(connection))
+    tablespaces.push_back({.oid = t.oid, .name = t.name, .location = t.location});
+
+  bool checksums = cluster.control.checksumsEnabled();
+  bool checkPages = config.has("checksum-page") ? config.flag("checksum-page") : checksums;
+  if (checkPages && !checksums) {
+    logWarn("checksum-page is set but the cluster does not have data checksums: page checksums are not checked");
+    checkPages = false;
+  }
+
+  pg::DataDirectoryRules rules(cluster.control.version.major, cluster.control.catalogVersion);
+  ExcludeList excludes(config.has("exclude") ? config.list("exclude") : std::vector<std::string>{});
+  auto [filesTotal, bytesTotal] = countFiles(pgPath, rules, excludes);
+  Progress progress(filesTotal, bytesTotal);
+  ReaderStats stats;
+  unsigned workers = static_cast<unsigned>(config.integer("process-max"));
+  uint64_t batchBytes = std::max<uint64_t>(kBatchBytes, keys.pipeline.chunkSize);
+  ChunkUploader uploader(client, stanza, 2 * workers * batchBytes);
+
+  ReaderContext context;
+  context.dataDirectory = pgPath;
+  context.stanza = stanza;
+  context.client = &client;
+  context.keyring = keys.keyring;
+  context.pipeline = keys.pipeline;
+  context.chunksPerBatch = static_cast<size_t>(std::min<uint64_t>(4096, batchBytes / keys.pipeline.chunkSize));
+  if (checkPages) context.pageCheck = pg::PageCheckOptions{.checksums = true, .backupStart = start.lsn};
+  context.segmentBlocks =
+      cluster.control.relationSegmentSize ? cluster.control.relationSegmentSize : pg::kRelationSegmentBlocks;
+  context.uploader = &uploader;
+  context.progress = &progress;
+  context.names = &names;
+  context.stats = &stats;
+
+  ManifestTotals totals;
+  {
+    ProgressReporter reporter("backup", progress);
+    BackupPipeline pipeline(context, rules, excludes, workers, channel);
+    totals = pipeline.run();
+  }
+  uploader.finish();
+
+  pg::BackupStop stop = pg::backupStop(connection, false);
+  const int64_t stopTime = unixNow();
+  const uint32_t segmentSize = cluster.control.walSegmentSize;
+  pg::Lsn lastByte = stop.lsn.valid() ? stop.lsn - 1 : stop.lsn;
+  logInfo("backup {} stopped at WAL location {}", label, stop.lsn);
+
+  ManifestHeader header;
+  header.stanza = stanza;
+  header.label = label;
+  header.type = type;
+  header.prior = priorLabel;
+  header.startTime = startTime;
+  header.stopTime = stopTime;
+  header.startLsn = start.lsn.toString();
+  header.stopLsn = stop.lsn.toString();
+  header.timeline = start.timeline;
+  header.walStart = start.walFileName;
+  header.walStop = pg::WalSegment::containing(lastByte, start.timeline, segmentSize).fileName(segmentSize);
+  header.pgVersion = cluster.identity.pgVersion;
+  header.systemId = cluster.identity.systemId;
+  header.chunkSize = keys.pipeline.chunkSize;
+  header.pipeline = keys.pipeline.toJson();
+  header.backupLabel = stop.backupLabel;
+  header.tablespaceMap = stop.tablespaceMap;
+  header.fileCount = totals.files;
+  header.size = totals.bytes;
+  header.repoSize = stats.newBytes.load();
+  header.pageErrors = totals.pageErrors;
+  header.agentHost = hostName();
+  header.agentVersion = std::string(pgbrVersion());
+  header.extra = {{"tablespaces", tablespacesToJson(tablespaces)},
+                  {"dataDirectory", dataDirectoryAttributes(pgPath, names)},
+                  {"checksumPage", checkPages},
+                  {"chunks", stats.chunks.load()},
+                  {"newChunks", stats.newChunks.load()}};
+
+  const double archiveTimeout = static_cast<double>(config.duration("archive-timeout").count()) / 1000.0;
+  const json end = {{"header", header.toJson()}, {"archiveTimeout", archiveTimeout}};
+  logInfo("waiting for the repository to receive the WAL up to {} (archive-timeout {} s) and commit the backup",
+          stop.lsn, archiveTimeout);
+  channel.sendEnd(end);
+  while (channel.receiveData()) {
+  }
+  const json& committed = channel.trailer();
+  std::string committedLabel = stringField(committed, "label").value_or(label);
+  uint64_t repoSize = unsignedField(committed, "repoSize").value_or(header.repoSize);
+
+  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - began);
+  std::string summary = fmt::format(
+      "{} backup {} committed: {} files, {}, {} new in the repository ({} of {} chunks sent), {}{}", type,
+      committedLabel, totals.files, formatBytes(totals.bytes), formatBytes(repoSize), stats.newChunks.load(),
+      stats.chunks.load(), formatDuration(seconds),
+      totals.pageErrors ? fmt::format(", {} pages with invalid checksums", totals.pageErrors) : std::string());
+  logInfo("{}", summary);
+  fmt::print("{}\n", committedLabel);
+  return 0;
+}
+
+}  // namespace pgbr::agent

@@ -1,0 +1,227 @@
+#include "agent/backup_reader.h"
+#include "agent/json_fields.h"
+
+#include "agent/record_framer.h"
+#include "common/log.h"
+#include "common/storage/posix_io.h"
+#include "common/text.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <unordered_map>
+
+namespace pgbr::agent {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr size_t kMaxIdsPerRequest = 4096;
+
+int openForBackup(const std::string& path) {
+  // O_NOATIME spares the inode an update per file; only the owner (or root) may ask for it.
+  int fd = openRetry(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOATIME);
+  if (fd == -EPERM) fd = openRetry(path.c_str(), O_RDONLY | O_CLOEXEC);
+  return fd;
+}
+
+}  // namespace
+
+std::string OwnerNames::user(uid_t uid) {
+  std::lock_guard lock(mutex_);
+  auto it = users_.find(uid);
+  if (it != users_.end()) return it->second;
+  std::vector<char> buffer(16384);
+  struct passwd pw {};
+  struct passwd* found = nullptr;
+  std::string name = ::getpwuid_r(uid, &pw, buffer.data(), buffer.size(), &found) == 0 && found
+                         ? std::string(found->pw_name)
+                         : std::to_string(uid);
+  users_.emplace(uid, name);
+  return name;
+}
+
+std::string OwnerNames::group(gid_t gid) {
+  std::lock_guard lock(mutex_);
+  auto it = groups_.find(gid);
+  if (it != groups_.end()) return it->second;
+  std::vector<char> buffer(16384);
+  struct group gr {};
+  struct group* found = nullptr;
+  std::string name = ::getgrgid_r(gid, &gr, buffer.data(), buffer.size(), &found) == 0 && found
+                         ? std::string(found->gr_name)
+                         : std::to_string(gid);
+  groups_.emplace(gid, name);
+  return name;
+}
+
+ManifestEntry manifestEntryFor(const pg::DataDirEntry& entry, OwnerNames& names) {
+  ManifestEntry out;
+  out.type = entry.type == pg::EntryType::Directory ? EntryType::Directory
+             : entry.type == pg::EntryType::Symlink ? EntryType::Link
+                                                    : EntryType::File;
+  out.path = entry.path;
+  out.mtime = entry.mtime;
+  out.mode = static_cast<uint32_t>(entry.mode & 07777);
+  out.user = names.user(entry.uid);
+  out.group = names.group(entry.gid);
+  out.target = entry.linkTarget;
+  return out;
+}
+
+std::vector<size_t> missingChunks(RepoClient& client, const std::string& stanza, const std::vector<ChunkId>& ids) {
+  if (ids.size() > kMaxIdsPerRequest) fail(ErrorCode::Internal, "chunks.missing with {} ids", ids.size());
+  json list = json::array();
+  for (const auto& id : ids) list.push_back(id.hex());
+  const json request = {{"op", "chunks.missing"}, {"stanza", stanza}, {"ids", std::move(list)}};
+  json response = client.call(request);
+  if (!field(response, "missing").is_array())
+    fail(ErrorCode::Protocol, "the repository server's chunks.missing answer has no 'missing' list");
+  std::vector<size_t> missing;
+  for (const auto& index : response["missing"]) {
+    auto position = asUnsigned(index);
+    if (!position || *position >= ids.size())
+      fail(ErrorCode::Protocol, "the repository server's chunks.missing answer names position {} of {} ids",
+           index.dump(), ids.size());
+    missing.push_back(static_cast<size_t>(*position));
+  }
+  return missing;
+}
+
+std::string describeBlocks(const std::vector<uint32_t>& blocks, size_t limit) {
+  std::string out;
+  size_t items = 0;
+  for (size_t i = 0; i < blocks.size();) {
+    size_t j = i;
+    while (j + 1 < blocks.size() && blocks[j + 1] == blocks[j] + 1) ++j;
+    if (items == limit) {
+      out += ", …";
+      break;
+    }
+    if (!out.empty()) out += ", ";
+    out += j > i ? fmt::format("{}-{}", blocks[i], blocks[j]) : std::to_string(blocks[i]);
+    ++items;
+    i = j + 1;
+  }
+  return out;
+}
+
+BackupReader::BackupReader(const ReaderContext& context)
+    : context_(context), encoder_(context.keyring, context.pipeline), page_(pg::kPageSize) {
+  batch_.reserve(context_.chunksPerBatch * context_.pipeline.chunkSize);
+}
+
+void BackupReader::process(const BackupFileJob& job) {
+  const auto& walked = job.entry;
+  std::string path = context_.dataDirectory + "/" + walked.path;
+  int raw = openForBackup(path);
+  if (raw < 0) {
+    if (-raw == ENOENT) {
+      // Dropped while the backup ran: WAL replay removes it from the restored cluster as well.
+      logDetail("skipped {}: removed during the backup", walked.path);
+      context_.stats->vanished.fetch_add(1);
+      context_.progress->addFile();
+      context_.reorder->complete(job.seq, std::nullopt);
+      return;
+    }
+    failErrno(ErrorCode::FileOpen, "cannot open for backup", path, -raw);
+  }
+  UniqueFd fd(raw);
+  ManifestEntry entry = manifestEntryFor(walked, *context_.names);
+  FileChecksum checksum;
+  const uint32_t chunkSize = context_.pipeline.chunkSize;
+  const auto& relation = walked.decision.relation;
+  bool checkPages = context_.pageCheck && walked.decision.fileClass == pg::FileClass::Relation && relation;
+  uint64_t offset = 0;
+  for (;;) {
+    if (slots_.size() == context_.chunksPerBatch) flush();
+    size_t at = batch_.size();
+    batch_.resize(at + chunkSize);
+    size_t n = preadFd(fd.get(), batch_.span().subspan(at, chunkSize), offset, path);
+    batch_.resize(at + n);
+    if (n == 0) break;
+    auto chunk = batch_.span().subspan(at, n);
+    ChunkId id = encoder_.hash(chunk);
+    if (checkPages) this->checkPages(fd.get(), path, *relation, offset, chunk, entry.pageErrors);
+    entry.chunks.push_back(id);
+    checksum.add(id);
+    slots_.push_back({.offset = at, .length = n, .id = id});
+    context_.stats->chunks.fetch_add(1, std::memory_order_relaxed);
+    context_.progress->addBytes(n);
+    offset += n;
+    if (n < chunkSize) break;
+  }
+  entry.size = offset;
+  auto digest = checksum.finish(offset);
+  entry.checksum = toHex(digest);
+  if (!entry.pageErrors.empty()) {
+    context_.stats->pageErrors.fetch_add(entry.pageErrors.size());
+    logWarn("invalid page checksums found in file {} at blocks {}", walked.path, describeBlocks(entry.pageErrors));
+  }
+  context_.progress->addFile();
+  if (entry.chunks.empty())
+    context_.reorder->complete(job.seq, std::move(entry));
+  else
+    waiting_.push_back({.seq = job.seq, .entry = std::move(entry)});
+}
+
+void BackupReader::checkPages(int fd, const std::string& path, const pg::RelationFile& relation, uint64_t fileOffset,
+                              std::span<const uint8_t> chunk, std::vector<uint32_t>& errors) {
+  uint32_t firstPage = static_cast<uint32_t>(fileOffset / pg::kPageSize);
+  uint32_t firstBlock = relation.blockNumber(firstPage, context_.segmentBlocks);
+  for (const auto& failure : pg::checkPages(chunk, firstBlock, *context_.pageCheck)) {
+    // A page PostgreSQL was writing while we read it may be torn: read it again before calling it
+    // corrupt (its new version carries an LSN after the backup's start, or a good checksum).
+    uint64_t pageOffset = fileOffset + uint64_t{failure.blockNumber - firstBlock} * pg::kPageSize;
+    // A page that is gone on the second read was truncated away while the backup ran (WAL replay
+    // truncates the restored file too).
+    size_t n = preadFd(fd, page_, pageOffset, path);
+    if (n < pg::kPageSize || pg::checkPage(page_, failure.blockNumber, *context_.pageCheck).ok()) continue;
+    errors.push_back(failure.blockNumber);
+  }
+}
+
+void BackupReader::flush() {
+  if (slots_.empty()) {
+    for (auto& w : waiting_) context_.reorder->complete(w.seq, std::move(w.entry));
+    waiting_.clear();
+    return;
+  }
+  // The same chunk twice in a batch (zeroed pages, identical small files) is asked for and sent once.
+  std::vector<ChunkId> ids;
+  std::vector<size_t> firstSlot;
+  std::unordered_map<ChunkId, size_t> seen;
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    if (seen.emplace(slots_[i].id, ids.size()).second) {
+      ids.push_back(slots_[i].id);
+      firstSlot.push_back(i);
+    }
+  }
+  auto missing = missingChunks(*context_.client, context_.stanza, ids);
+  if (!missing.empty()) {
+    std::vector<uint8_t> records;
+    size_t capacity = 0;
+    for (size_t index : missing) capacity += slots_[firstSlot[index]].length + 4 + ChunkId::kSize + 128;
+    records.reserve(capacity);
+    uint64_t sealedBytes = 0;
+    for (size_t index : missing) {
+      const Slot& slot = slots_[firstSlot[index]];
+      auto envelope = encoder_.seal(batch_.span().subspan(slot.offset, slot.length));
+      appendChunkRecord(records, slot.id, envelope);
+      sealedBytes += envelope.size();
+    }
+    context_.stats->newChunks.fetch_add(missing.size(), std::memory_order_relaxed);
+    context_.stats->newBytes.fetch_add(sealedBytes, std::memory_order_relaxed);
+    context_.uploader->submit(std::move(records), missing.size());
+  }
+  batch_.clear();
+  slots_.clear();
+  for (auto& w : waiting_) context_.reorder->complete(w.seq, std::move(w.entry));
+  waiting_.clear();
+}
+
+}  // namespace pgbr::agent

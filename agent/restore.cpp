@@ -1,0 +1,353 @@
+// The restore command: into an empty or absent pg1-path, from --set or the latest backup. The main
+// thread streams the manifest (manifest.get), creates directories and links as they come (in
+// manifest order, so a directory or a tablespace link always exists before what is below it) and
+// hands files to process-max RestoreWriters on an asio::thread_pool. When every file is written
+// it writes backup_label, tablespace_map, the recovery settings in postgresql.auto.conf and the
+// signal file, then global/pg_control last — a restore that failed half-way leaves a directory
+// PostgreSQL refuses to start — and finally the directories' modes, owners and times.
+#include "agent/channel_stream.h"
+#include "agent/commands.h"
+#include "agent/info_format.h"
+#include "agent/json_fields.h"
+#include "agent/progress.h"
+#include "agent/recovery_conf.h"
+#include "agent/repo_keys.h"
+#include "agent/restore_tree.h"
+#include "agent/restore_writer.h"
+#include "agent/tablespace_map.h"
+#include "agent/work_queue.h"
+#include "common/log.h"
+#include "common/pg/control.h"
+#include "common/storage/posix_io.h"
+#include "common/text.h"
+
+#include <asio/post.hpp>
+#include <asio/thread_pool.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <exception>
+#include <filesystem>
+#include <mutex>
+#include <set>
+
+namespace pgbr::agent {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr uint64_t kBatchBytes = 8 * 1024 * 1024;
+
+// pg1-path must be absent or an empty directory.
+void requireEmpty(const std::string& path, const Config& config) {
+  if (config.flag("delta") || config.flag("force"))
+    fail(ErrorCode::OptionInvalidValue,
+         "restore --delta and --force are not available in this release: restore into an empty or absent "
+         "pg1-path");
+  std::error_code ec;
+  auto status = std::filesystem::symlink_status(path, ec);
+  if (ec || status.type() == std::filesystem::file_type::not_found) return;
+  if (status.type() != std::filesystem::file_type::directory)
+    fail(ErrorCode::PathInvalid, "pg1-path '{}' exists and is not a directory", path);
+  if (!std::filesystem::is_empty(path, ec) || ec)
+    fail(ErrorCode::PathNotEmpty,
+         "pg1-path '{}' is not empty: restore writes only into an empty or absent directory (restoring over an "
+         "existing cluster with --delta or --force comes in a later release); stop PostgreSQL and empty or move it",
+         path);
+}
+
+bool isTablespaceLink(std::string_view path, uint32_t& oid) {
+  constexpr std::string_view prefix = "pg_tblspc/";
+  if (!path.starts_with(prefix) || path.size() == prefix.size()) return false;
+  std::string_view digits = path.substr(prefix.size());
+  if (digits.size() > 10 || !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return false;
+  uint64_t value = std::stoull(std::string(digits));
+  if (value > UINT32_MAX) return false;
+  oid = static_cast<uint32_t>(value);
+  return true;
+}
+
+std::string agentPath() {
+  std::error_code ec;
+  auto path = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) fail(ErrorCode::Unknown, "cannot find this program's path in /proc/self/exe: {}", ec.message());
+  return path.string();
+}
+
+struct DirectoryAttributes {
+  std::string path;
+  uint32_t mode = 0700;
+  int64_t mtime = 0;
+  std::string user;
+  std::string group;
+};
+
+class FirstError {
+ public:
+  void set(std::exception_ptr error) {
+    std::lock_guard lock(mutex_);
+    if (!error_) error_ = std::move(error);
+  }
+  void rethrowIfSet() {
+    std::lock_guard lock(mutex_);
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::exception_ptr error_;
+};
+
+// Writes a small file the restore makes itself (backup_label, recovery.signal, …) into the data
+// directory: a new file, written, attributes applied, fsynced.
+void writeNewFile(RestoreTree& tree, std::string_view path, std::string_view content, const Ownership& owner) {
+  UniqueFd fd = tree.createFile(path);
+  std::string where = tree.describe(path);
+  writeFd(fd.get(), std::span(reinterpret_cast<const uint8_t*>(content.data()), content.size()), where);
+  if (owner.uid || owner.gid)
+    if (::fchown(fd.get(), owner.uid.value_or(static_cast<uid_t>(-1)), owner.gid.value_or(static_cast<gid_t>(-1))) != 0)
+      failErrno(ErrorCode::FileWrite, "cannot change the owner of", where, errno);
+  fsyncFd(fd.get(), where);
+  fd.closeChecked(where);
+}
+
+std::string readSmallFile(const std::string& path) {
+  int raw = openRetry(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (raw < 0) {
+    if (-raw == ENOENT) return {};
+    failErrno(ErrorCode::FileOpen, "cannot open", path, -raw);
+  }
+  UniqueFd fd(raw);
+  std::string content;
+  std::vector<uint8_t> buffer(64 * 1024);
+  while (size_t n = readFd(fd.get(), buffer, path)) content.append(reinterpret_cast<const char*>(buffer.data()), n);
+  return content;
+}
+
+// Replaces postgresql.auto.conf (restored from the backup, or absent) with its edited version.
+void writeAutoConf(RestoreTree& tree, const std::string& content, const Ownership& owner) {
+  std::string path = tree.root() + "/postgresql.auto.conf";
+  std::string temporary = "postgresql.auto.conf.pgbr-tmp";
+  writeNewFile(tree, temporary, content, owner);
+  std::string from = tree.root() + "/" + temporary;
+  if (::rename(from.c_str(), path.c_str()) != 0) failErrno(ErrorCode::FileWrite, "cannot rename to", path, errno);
+}
+
+}  // namespace
+
+int runRestore(const Config& config) {
+  const std::string stanza = config.stanza();
+  const std::string pgPath = config.str("pg-path", 1);
+  const std::string set = config.str("set");
+  auto began = std::chrono::steady_clock::now();
+  requireEmpty(pgPath, config);
+  std::string configPath = config.has("config") ? config.str("config") : std::string();
+  if (configPath.empty())
+    logWarn(
+        "--no-config: the restore_command written for recovery reads its repository settings from the "
+        "environment PostgreSQL runs in");
+  RecoveryOptions recovery = recoveryOptions(
+      config, configPath.empty() ? fmt::format("{} --no-config {} archive-get %f \"%p\"", shellQuote(agentPath()),
+                                               shellQuote("--stanza=" + stanza))
+                                 : restoreCommand(agentPath(), configPath, stanza));
+
+  RepoSession session(config);
+  RepoClient& client = session.client();
+  RepoKeys keys = fetchRepoKeys(client, stanza, config);
+
+  const json request = {{"op", "manifest.get"}, {"stanza", stanza}, {"label", set}};
+  RepoChannel manifestChannel = client.open(request);
+  manifestChannel.sendEnd();
+  manifestChannel.receiveResponse();
+  ChannelSource source(manifestChannel);
+  ManifestReader reader(source, fmt::format("manifest of backup '{}' of stanza '{}'", set, stanza));
+  const ManifestHeader& header = reader.header();
+  const std::string what = fmt::format("backup {}", header.label);
+  if (set != "latest" && header.label != set)
+    fail(ErrorCode::Protocol, "asked for backup {} and the repository server sent {}", set, header.label);
+  if (header.chunkSize < kMinChunkSize || header.chunkSize > kMaxChunkSize || header.chunkSize % kPageSize != 0)
+    fail(ErrorCode::Corrupt, "{}: chunk size {} is not a valid chunk size", what, header.chunkSize);
+  if (header.backupLabel.empty()) fail(ErrorCode::Corrupt, "{} has no backup_label: it cannot be restored", what);
+  logInfo("restoring backup {} ({} backup of {}, {} files, {}) into {}", header.label, header.type,
+          formatTimestamp(header.stopTime), header.fileCount, formatBytes(header.size), pgPath);
+
+  std::vector<Tablespace> tablespaces = backupTablespaces(header);
+  std::map<uint32_t, std::string> tablespaceTargets = mapTablespaces(
+      tablespaces, config.has("tablespace-map") ? config.map("tablespace-map") : std::map<std::string, std::string>{},
+      config.has("tablespace-map-all") ? std::optional(config.str("tablespace-map-all")) : std::nullopt);
+  std::map<std::string, std::string> linkMap =
+      config.has("link-map") ? config.map("link-map") : std::map<std::string, std::string>{};
+  bool linkAll = config.flag("link-all");
+
+  std::error_code ec;
+  if (!std::filesystem::exists(pgPath, ec)) {
+    if (::mkdir(pgPath.c_str(), 0700) != 0) failErrno(ErrorCode::FileWrite, "cannot create pg1-path", pgPath, errno);
+  }
+  RestoreTree tree(pgPath);
+  OwnershipCache owners;
+  const json root = field(header.extra, "dataDirectory");
+  Ownership rootOwner = owners.get(stringField(root, "user").value_or(""), stringField(root, "group").value_or(""));
+
+  Progress progress(header.fileCount, header.size);
+  RestoreContext context;
+  context.stanza = stanza;
+  context.client = &client;
+  context.tree = &tree;
+  context.keyring = keys.keyring;
+  context.chunkSize = header.chunkSize;
+  context.chunksPerBatch = static_cast<size_t>(std::clamp<uint64_t>(kBatchBytes / header.chunkSize, 1, 4096));
+  context.progress = &progress;
+  context.owners = &owners;
+
+  unsigned workers = static_cast<unsigned>(config.integer("process-max"));
+  WorkQueue<ManifestEntry> jobs;
+  FirstError failure;
+  std::atomic<bool> stopping{false};
+  std::vector<DirectoryAttributes> directories;
+  std::optional<ManifestEntry> control;
+  std::set<std::string> linksUsed;
+  TablespaceMapEntries restoredTablespaces;
+  {
+    ProgressReporter reporter("restore", progress);
+    asio::thread_pool pool(workers);
+    for (unsigned i = 0; i < workers; ++i) {
+      asio::post(pool, [&] {
+        try {
+          RestoreWriter writer(context);
+          for (;;) {
+            auto job = jobs.tryPop();
+            if (!job) {
+              writer.fetch();
+              job = jobs.pop();
+              if (!job) break;
+            }
+            writer.add(*job);
+          }
+          if (!stopping) writer.fetch();
+        } catch (...) {
+          failure.set(std::current_exception());
+          stopping = true;
+          jobs.abort();
+        }
+      });
+    }
+    try {
+      while (auto entry = reader.next()) {
+        if (stopping) break;
+        uint32_t oid = 0;
+        switch (entry->type) {
+          case EntryType::Directory:
+            tree.createDirectory(entry->path);
+            directories.push_back({entry->path, entry->mode, entry->mtime, entry->user, entry->group});
+            break;
+          case EntryType::File:
+            checkFileEntry(*entry, header.chunkSize, what);
+            if (entry->path == pg::kControlFilePath)
+              control = std::move(*entry);
+            else
+              jobs.push(std::move(*entry));
+            break;
+          case EntryType::Link:
+            if (isTablespaceLink(entry->path, oid)) {
+              auto target = tablespaceTargets.find(oid);
+              if (target == tablespaceTargets.end())
+                fail(ErrorCode::Corrupt, "{} has the tablespace link '{}' but no tablespace {} in its tablespace list",
+                     what, entry->path, oid);
+              tree.createTablespaceLink(entry->path, target->second);
+              UniqueFd dir = tree.openTablespaceDirectory(entry->path);
+              applyAttributes(dir.get(), 0700, entry->mtime, owners.get(entry->user, entry->group), target->second);
+              auto owner = owners.get(entry->user, entry->group);
+              std::string link = tree.describe(entry->path);
+              if ((owner.uid || owner.gid) && ::lchown(link.c_str(), owner.uid.value_or(static_cast<uid_t>(-1)),
+                                                       owner.gid.value_or(static_cast<gid_t>(-1))) != 0)
+                failErrno(ErrorCode::FileWrite, "cannot change the owner of", link, errno);
+              restoredTablespaces.emplace_back(oid, target->second);
+              logDetail("tablespace {} restored into {}", oid, target->second);
+            } else if (auto mapped = linkMap.find(entry->path); mapped != linkMap.end()) {
+              tree.createSymlink(entry->path, mapped->second);
+              linksUsed.insert(entry->path);
+            } else if (linkAll) {
+              tree.createSymlink(entry->path, entry->target);
+            } else if (entry->path == "pg_wal") {
+              // The WAL directory was a link; its contents come from the archive anyway.
+              tree.createDirectory(entry->path);
+              directories.push_back({entry->path, 0700, entry->mtime, entry->user, entry->group});
+              tree.createDirectory("pg_wal/archive_status");
+              directories.push_back({"pg_wal/archive_status", 0700, entry->mtime, entry->user, entry->group});
+            } else {
+              logWarn(
+                  "link {} -> {} is not restored: backups hold links, not what they point to; use --link-all or "
+                  "--link-map={}=<path> to restore it as a link",
+                  entry->path, entry->target, entry->path);
+            }
+            break;
+        }
+      }
+      if (!stopping && !source.ended()) {
+        while (manifestChannel.receiveData()) {
+        }
+      }
+    } catch (...) {
+      failure.set(std::current_exception());
+      stopping = true;
+      jobs.abort();
+    }
+    jobs.close();
+    pool.join();
+  }
+  failure.rethrowIfSet();
+  for (const auto& [link, target] : linkMap)
+    if (!linksUsed.contains(link)) logWarn("link-map names '{}', which is not a link in backup {}", link, header.label);
+
+  // What recovery needs, written only once every file is in place.
+  writeNewFile(tree, "backup_label", header.backupLabel, rootOwner);
+  if (!restoredTablespaces.empty() || !header.tablespaceMap.empty())
+    writeNewFile(tree, "tablespace_map", formatTablespaceMap(restoredTablespaces), rootOwner);
+  Settings settings = recoverySettings(recovery);
+  if (replacesRecoverySettings(recovery)) {
+    std::string current = readSmallFile(pgPath + "/postgresql.auto.conf");
+    writeAutoConf(tree, editAutoConf(current, settings, true), rootOwner);
+  }
+  if (auto signal = signalFileName(recovery); !signal.empty()) writeNewFile(tree, signal, "", rootOwner);
+
+  if (!control) fail(ErrorCode::Corrupt, "{} has no {}: it cannot be restored", what, pg::kControlFilePath);
+  {
+    RestoreWriter writer(context);
+    writer.add(*control);
+    writer.fetch();
+  }
+
+  for (auto it = directories.rbegin(); it != directories.rend(); ++it) {
+    UniqueFd dir = tree.openDirectory(it->path);
+    std::string where = tree.describe(it->path);
+    applyAttributes(dir.get(), it->mode, it->mtime, owners.get(it->user, it->group), where);
+    fsyncFd(dir.get(), where);
+  }
+  {
+    int raw = openRetry(pgPath.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (raw < 0) failErrno(ErrorCode::FileOpen, "cannot open", pgPath, -raw);
+    UniqueFd dir(raw);
+    applyAttributes(dir.get(), static_cast<uint32_t>(unsignedField(root, "mode").value_or(0700)),
+                    static_cast<int64_t>(unsignedField(root, "mtime").value_or(0)), rootOwner, pgPath);
+    fsyncFd(dir.get(), pgPath);
+  }
+  for (const auto& [oid, target] : restoredTablespaces) fsyncDirectory(target);
+  std::string parent = std::filesystem::path(pgPath).parent_path().string();
+  if (!parent.empty()) fsyncDirectory(parent);
+
+  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - began);
+  auto snapshot = progress.snapshot();
+  logInfo("restored backup {} into {}: {} files, {} in {}; start PostgreSQL to recover{}", header.label, pgPath,
+          snapshot.filesDone, formatBytes(snapshot.bytesDone), formatDuration(seconds),
+          recovery.type == "default" ? " to the end of the archived WAL" : "");
+  fmt::print("{}\n", header.label);
+  return 0;
+}
+
+}  // namespace pgbr::agent

@@ -1,0 +1,199 @@
+#include "agent/restore_writer.h"
+
+#include "agent/channel_stream.h"
+#include "agent/chunk_patch.h"
+#include "common/filter/bytes.h"
+#include "common/log.h"
+#include "common/text.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace pgbr::agent {
+
+using nlohmann::json;
+
+namespace {
+
+// Record kinds of a chunks.get answer (docs/operations.md).
+constexpr uint8_t kWholeChunk = 1;
+constexpr uint8_t kPatch = 2;
+constexpr uint32_t kMaxRecordBody =
+    ChunkId::kSize + 1 + kEnvelopeHeaderSize + kMaxEnvelopeLength + kEnvelopeTrailerSize;
+
+void pwriteAll(int fd, std::span<const uint8_t> data, uint64_t offset, const std::string& path) {
+  while (!data.empty()) {
+    ssize_t n = ::pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      failErrno(ErrorCode::FileWrite, "cannot write", path, errno);
+    }
+    data = data.subspan(static_cast<size_t>(n));
+    offset += static_cast<uint64_t>(n);
+  }
+}
+
+}  // namespace
+
+Ownership OwnershipCache::get(const std::string& user, const std::string& group) {
+  std::lock_guard lock(mutex_);
+  auto key = std::pair(user, group);
+  auto it = cache_.find(key);
+  if (it != cache_.end()) return it->second;
+  Ownership owner = ownershipFor(user, group);
+  if (::geteuid() == 0 && (!owner.uid || !owner.gid))
+    logWarn(
+        "user '{}' or group '{}' of the backup does not exist on this host: files that belong to them are "
+        "restored as root",
+        user, group);
+  cache_.emplace(key, owner);
+  return owner;
+}
+
+void checkFileEntry(const ManifestEntry& entry, uint32_t chunkSize, std::string_view what) {
+  uint64_t expected = chunkSize == 0 ? 0 : (entry.size + chunkSize - 1) / chunkSize;
+  if (entry.chunks.size() != expected)
+    fail(ErrorCode::Corrupt, "{}: file '{}' of {} bytes lists {} chunks instead of {}", what, entry.path, entry.size,
+         entry.chunks.size(), expected);
+  FileChecksum checksum;
+  for (const auto& id : entry.chunks) checksum.add(id);
+  auto digest = checksum.finish(entry.size);
+  if (toHex(digest) != entry.checksum)
+    fail(ErrorCode::Corrupt, "{}: the checksum of file '{}' does not match its list of chunks", what, entry.path);
+}
+
+RestoreWriter::RestoreWriter(const RestoreContext& context)
+    : context_(context),
+      decoder_(context.keyring),
+      patchCodec_(context.keyring, KeyPurpose::Data, PipelineSpec{}),
+      hasher_(context.keyring->chunkIdKey()) {}
+
+RestoreWriter::~RestoreWriter() = default;
+
+void RestoreWriter::add(const ManifestEntry& entry) {
+  if (files_.size() >= context_.filesPerBatch) fetch();
+  auto file = std::make_unique<OpenFile>();
+  file->entry = entry;
+  file->fd = context_.tree->createFile(entry.path);
+  OpenFile* raw = file.get();
+  files_.push_back(std::move(file));
+  if (entry.chunks.empty()) {
+    finishFile(*raw);
+    dropFinished();
+    return;
+  }
+  raw->remaining = entry.chunks.size();
+  for (size_t i = 0; i < entry.chunks.size(); ++i) {
+    uint64_t offset = uint64_t{i} * context_.chunkSize;
+    auto length = static_cast<uint32_t>(std::min<uint64_t>(context_.chunkSize, entry.size - offset));
+    const ChunkId& id = entry.chunks[i];
+    auto [it, inserted] = targets_.try_emplace(id);
+    if (inserted) ids_.push_back(id);
+    it->second.push_back({.file = raw, .offset = offset, .length = length});
+    if (ids_.size() >= context_.chunksPerBatch) fetch();
+  }
+}
+
+void RestoreWriter::fetch() {
+  if (!ids_.empty()) {
+    try {
+      fetchBatch();
+    } catch (const Error& error) {
+      fail(error.code(), "cannot restore '{}': {}", blame(error), error.what());
+    }
+  }
+  ids_.clear();
+  targets_.clear();
+  dropFinished();
+}
+
+void RestoreWriter::fetchBatch() {
+  json list = json::array();
+  for (const auto& id : ids_) list.push_back(id.hex());
+  const json request = {{"op", "chunks.get"}, {"stanza", context_.stanza}, {"ids", std::move(list)}};
+  RepoChannel channel = context_.client->open(request);
+  channel.sendEnd();
+  channel.receiveResponse();
+  RecordFramer framer(kMaxRecordBody, "chunks.get answer");
+  size_t next = 0;
+  std::optional<ChunkId> baseId;
+  while (auto data = channel.receiveData()) {
+    framer.feed(*data);
+    while (auto body = framer.next()) {
+      if (body->size() < ChunkId::kSize + 1)
+        fail(ErrorCode::Protocol, "the repository server sent a chunk record of {} bytes", body->size());
+      ChunkId id(body->first<ChunkId::kSize>());
+      uint8_t kind = (*body)[ChunkId::kSize];
+      auto envelope = body->subspan(ChunkId::kSize + 1);
+      if (next >= ids_.size())
+        fail(ErrorCode::Protocol, "the repository server sent more chunks than the {} asked for", ids_.size());
+      const ChunkId& expected = ids_[next];
+      if (kind == kWholeChunk && id == expected && !baseId) {
+        deliver(expected, decoder_.decode(envelope, expected));
+        ++next;
+      } else if (kind == kWholeChunk && !baseId) {
+        // The base of a patched chunk: checked against its own id, kept for the patch that follows.
+        auto plain = decoder_.decode(envelope, id);
+        base_.clear();
+        base_.append(plain);
+        baseId = id;
+      } else if (kind == kPatch && baseId && id == expected) {
+        auto opened = patchCodec_.open(envelope, fmt::format("patch of chunk {}", expected.hex()));
+        applyPatch(opened.plaintext, *baseId, base_.span(), rebuilt_, fmt::format("chunk {}", expected.hex()));
+        if (hasher_.hash(rebuilt_.span()) != expected)
+          fail(ErrorCode::Corrupt, "chunk {} rebuilt from base {} and its patch does not match its id", expected.hex(),
+               baseId->hex());
+        deliver(expected, rebuilt_.span());
+        baseId.reset();
+        ++next;
+      } else {
+        fail(ErrorCode::Protocol, "the repository server sent chunk {} (kind {}) where chunk {} was expected", id.hex(),
+             kind, expected.hex());
+      }
+    }
+  }
+  if (next != ids_.size() || baseId || !framer.atBoundary())
+    fail(ErrorCode::Protocol, "the repository server sent {} of the {} chunks asked for", next, ids_.size());
+}
+
+void RestoreWriter::deliver(const ChunkId& id, std::span<const uint8_t> plaintext) {
+  for (const auto& target : targets_.at(id)) {
+    OpenFile& file = *target.file;
+    if (plaintext.size() != target.length)
+      fail(ErrorCode::Corrupt, "chunk {} has {} bytes where file '{}' needs {} at offset {}", id.hex(),
+           plaintext.size(), file.entry.path, target.length, target.offset);
+    pwriteAll(file.fd.get(), plaintext, target.offset, context_.tree->describe(file.entry.path));
+    context_.progress->addBytes(plaintext.size());
+    if (--file.remaining == 0) finishFile(file);
+  }
+}
+
+void RestoreWriter::finishFile(OpenFile& file) {
+  std::string where = context_.tree->describe(file.entry.path);
+  if (::ftruncate(file.fd.get(), static_cast<off_t>(file.entry.size)) != 0)
+    failErrno(ErrorCode::FileWrite, "cannot set the size of", where, errno);
+  applyAttributes(file.fd.get(), file.entry.mode, file.entry.mtime,
+                  context_.owners->get(file.entry.user, file.entry.group), where);
+  fsyncFd(file.fd.get(), where);
+  file.fd.closeChecked(where);
+  context_.progress->addFile();
+}
+
+void RestoreWriter::dropFinished() {
+  std::erase_if(files_, [](const auto& file) { return !file->fd; });
+}
+
+std::string RestoreWriter::blame(const Error& error) const {
+  std::string_view message = error.what();
+  for (const auto& id : ids_) {
+    if (message.find(id.hex()) == std::string_view::npos) continue;
+    auto it = targets_.find(id);
+    if (it != targets_.end() && !it->second.empty()) return it->second.front().file->entry.path;
+  }
+  for (const auto& file : files_)
+    if (file->fd) return file->entry.path;
+  return "a file";
+}
+
+}  // namespace pgbr::agent

@@ -1,0 +1,94 @@
+// The per-worker half of a restore: a RestoreWriter creates the files handed to it (through the
+// RestoreTree, so never outside the data directory and its tablespaces), gathers their chunk ids
+// into a batch (a few MiB, each id once), fetches the batch with one chunks.get request, opens
+// every chunk and checks it against its id (rebuilding patched chunks from base and patch first),
+// and only then writes it with pwrite at its offsets. A file is finished — mode, owner, mtime,
+// fsync — when its last chunk is written. A failure names the file it concerns.
+//
+// Each RestoreWriter belongs to one worker thread; RestoreContext is shared and thread-safe.
+#pragma once
+
+#include "agent/progress.h"
+#include "agent/record_framer.h"
+#include "agent/repo_client.h"
+#include "agent/restore_tree.h"
+#include "common/filter/chunk.h"
+#include "common/manifest/manifest.h"
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace pgbr::agent {
+
+// Ownership by (user, group) names, resolved once per pair (thread-safe).
+class OwnershipCache {
+ public:
+  Ownership get(const std::string& user, const std::string& group);
+
+ private:
+  std::mutex mutex_;
+  std::map<std::pair<std::string, std::string>, Ownership> cache_;
+};
+
+struct RestoreContext {
+  std::string stanza;
+  RepoClient* client = nullptr;
+  RestoreTree* tree = nullptr;
+  std::shared_ptr<const Keyring> keyring;
+  uint32_t chunkSize = 0;      // the backup's
+  size_t chunksPerBatch = 32;  // unique chunk ids per chunks.get
+  size_t filesPerBatch = 256;  // files open at once per worker
+  Progress* progress = nullptr;
+  OwnershipCache* owners = nullptr;
+};
+
+// Checks a file entry against itself before anything is written: the chunk count fits the size
+// and chunk size, and the checksum over the ids matches. Throws Corrupt naming the file.
+void checkFileEntry(const ManifestEntry& entry, uint32_t chunkSize, std::string_view what);
+
+class RestoreWriter {
+ public:
+  explicit RestoreWriter(const RestoreContext& context);
+  ~RestoreWriter();
+
+  // Creates the file and queues its chunks, fetching whenever the batch fills.
+  void add(const ManifestEntry& entry);
+  // Fetches and writes everything queued.
+  void fetch();
+
+ private:
+  struct OpenFile {
+    ManifestEntry entry;
+    UniqueFd fd;
+    size_t remaining = 0;  // chunk writes still to come
+  };
+  struct Target {
+    OpenFile* file = nullptr;
+    uint64_t offset = 0;
+    uint32_t length = 0;
+  };
+
+  void fetchBatch();
+  void deliver(const ChunkId& id, std::span<const uint8_t> plaintext);
+  void finishFile(OpenFile& file);
+  void dropFinished();
+  // The file a failure concerns: the one holding a chunk the message names, else the batch's first.
+  std::string blame(const Error& error) const;
+
+  const RestoreContext& context_;
+  ChunkDecoder decoder_;
+  EnvelopeCodec patchCodec_;
+  ChunkHasher hasher_;
+  ByteBuffer base_;
+  ByteBuffer rebuilt_;
+  std::vector<std::unique_ptr<OpenFile>> files_;
+  std::vector<ChunkId> ids_;  // unique, in request order
+  std::unordered_map<ChunkId, std::vector<Target>> targets_;
+};
+
+}  // namespace pgbr::agent
