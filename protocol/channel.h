@@ -67,6 +67,9 @@ public:
   // The next DATA payload, or nullopt at END (whose trailer is then trailer()).
   asio::awaitable<std::optional<std::vector<uint8_t>>> receiveData();
   const nlohmann::json& trailer() const;
+  // Gives a DATA payload back once consumed: the connection reads later frames into it
+  // instead of allocating (and zeroing) a new buffer. Optional.
+  void recycle(std::vector<uint8_t>&& buffer);
 
   // True when both halves have ended, or the channel was cancelled or failed.
   bool finished() const;

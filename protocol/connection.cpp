@@ -188,7 +188,12 @@ asio::awaitable<void> Connection::reader() {
         continue;
       }
       bool deliver = state_.receive(header);
-      std::vector<uint8_t> payload(header.length);
+      std::vector<uint8_t> payload;
+      if (header.type == FrameType::Data && !spareBuffers_.empty()) {
+        payload = std::move(spareBuffers_.back());
+        spareBuffers_.pop_back();
+      }
+      payload.resize(header.length);  // a recycled buffer of the same size is not zeroed again
       co_await tls_->read(payload);
       lastReceive_ = Clock::now();
       if (header.type == FrameType::Data) stats_.dataBytesReceived += header.length;
@@ -708,6 +713,15 @@ asio::awaitable<std::optional<std::vector<uint8_t>>> Channel::receiveData() {
 }
 
 const nlohmann::json& Channel::trailer() const { return state_->trailer; }
+
+void Channel::recycle(std::vector<uint8_t>&& buffer) {
+  // A few buffers of useful size are enough to feed the reader in a steady stream.
+  constexpr size_t kMaxSpare = 16;
+  auto& spare = connection_->spareBuffers_;
+  if (spare.size() < kMaxSpare && buffer.capacity() >= 16 * 1024 &&
+      buffer.capacity() <= connection_->state_.localLimits().maxFramePayload)
+    spare.push_back(std::move(buffer));
+}
 
 bool Channel::finished() const {
   return !state_ || state_->failure || !connection_->state_.isOpen(state_->id);

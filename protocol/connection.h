@@ -149,6 +149,7 @@ private:
   std::chrono::steady_clock::time_point lastSend_;
   bool handshakeTimedOut_ = false;
 
+  std::vector<std::vector<uint8_t>> spareBuffers_;  // DATA payload buffers given back by consumers
   uint64_t nextPing_ = 0;
   std::unordered_map<uint64_t, std::shared_ptr<PingWait>> pings_;
   ConnectionStats stats_;

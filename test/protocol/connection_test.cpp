@@ -25,6 +25,7 @@ void addTransferHandlers(Server& server) {
     while (auto data = co_await channel.receiveData()) {
       sha.update(*data);
       bytes += data->size();
+      channel.recycle(std::move(*data));
     }
     const json response = {{"sha256", sha.hex()}, {"bytes", bytes}};
     co_await channel.sendResponse(response);

@@ -87,7 +87,10 @@ int main(int argc, char** argv) {
                  .keyFile = serverFiles.key, .auth = {{"bench", {"*"}}}});
   server.handle("sink", [](Session&, Channel& channel, const json&) -> asio::awaitable<void> {
     uint64_t bytes = 0;
-    while (auto data = co_await channel.receiveData()) bytes += data->size();
+    while (auto data = co_await channel.receiveData()) {
+      bytes += data->size();
+      channel.recycle(std::move(*data));
+    }
     const json response = {{"bytes", bytes}};
     co_await channel.sendResponse(response);
   });
