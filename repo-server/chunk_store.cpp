@@ -160,16 +160,18 @@ void ChunkStore::mergeSegmentsIfNeeded() {
   }
 }
 
-std::shared_ptr<StorageReader> ChunkStore::packReader(const PackId& id) const {
-  // Called with readersMutex_ held.
+std::shared_ptr<ChunkStore::PackReader> ChunkStore::packReader(const PackId& id) const {
+  std::lock_guard lock(readersMutex_);
   for (auto it = readers_.begin(); it != readers_.end(); ++it) {
     if (it->first == id) {
       readers_.splice(readers_.begin(), readers_, it);
       return readers_.front().second;
     }
   }
-  std::shared_ptr<StorageReader> reader = storage_.openRead(packPath(id));
+  auto reader = std::make_shared<PackReader>();
+  reader->reader = storage_.openRead(packPath(id));
   readers_.emplace_front(id, reader);
+  // A reader in use when it leaves the cache lives on until its reader is done.
   if (readers_.size() > options_.openPackReaders) readers_.pop_back();
   return reader;
 }
@@ -192,8 +194,9 @@ std::vector<uint8_t> ChunkStore::readBlob(const ChunkLocation& location) const {
   }
   auto loc = onDisk(location);
   if (!loc) return readBlob(*locate(location.id));
-  std::lock_guard lock(readersMutex_);  // a reader serves one thread at a time
-  return repo::readBlob(*packReader(loc->pack), *loc);
+  auto pack = packReader(loc->pack);
+  std::lock_guard lock(pack->mutex);  // a reader serves one thread at a time
+  return repo::readBlob(*pack->reader, *loc);
 }
 
 std::optional<BlockMap> ChunkStore::readBlockMap(const ChunkLocation& location) const {
@@ -204,8 +207,9 @@ std::optional<BlockMap> ChunkStore::readBlockMap(const ChunkLocation& location) 
   }
   auto loc = onDisk(location);
   if (!loc) return readBlockMap(*locate(location.id));
-  std::lock_guard lock(readersMutex_);
-  return repo::readBlockMap(*packReader(loc->pack), *loc);
+  auto pack = packReader(loc->pack);
+  std::lock_guard lock(pack->mutex);
+  return repo::readBlockMap(*pack->reader, *loc);
 }
 
 ChunkStoreStats ChunkStore::stats() const {

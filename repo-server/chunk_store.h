@@ -72,8 +72,13 @@ private:
   // The on-disk location of a location that may still be in memory; nullopt while its pack is
   // still being written (the caller looks again).
   std::optional<ChunkLocation> onDisk(const ChunkLocation& location) const;
-  // Call with readersMutex_ held.
-  std::shared_ptr<StorageReader> packReader(const PackId& id) const;
+  // A pack open for reading, used by one thread at a time under its own mutex, so reads of
+  // different packs run in parallel.
+  struct PackReader {
+    std::mutex mutex;
+    std::unique_ptr<StorageReader> reader;
+  };
+  std::shared_ptr<PackReader> packReader(const PackId& id) const;
   std::vector<std::shared_ptr<IndexSegment>> segmentsSnapshot() const;
 
   Storage& storage_;
@@ -88,7 +93,7 @@ private:
   bool merging_ = false;
 
   mutable std::mutex readersMutex_;
-  mutable std::list<std::pair<PackId, std::shared_ptr<StorageReader>>> readers_;  // most recent first
+  mutable std::list<std::pair<PackId, std::shared_ptr<PackReader>>> readers_;  // most recent first
 };
 
 }  // namespace pgbr::repo

@@ -2,8 +2,8 @@
 // way an agent seals them, fast repository options, and — for handler tests — a RepoService on
 // a real TLS server in this process with coroutine helpers for the request styles.
 //
-// GCC 12 destroys some temporaries of a co_await expression twice: pass requests to the
-// coroutine helpers as named variables, never as json{...} temporaries.
+// GCC 12 destroys some temporaries of a co_await expression twice: pass everything to the
+// coroutine helpers as named variables (requests, strings, lambdas), never as temporaries.
 #pragma once
 
 #include "common/error.h"
@@ -258,8 +258,10 @@ inline asio::awaitable<Download> download(protocol::Client& client, const json& 
   co_return result;
 }
 
-// The Error an awaitable step throws, or nullopt when it succeeds.
-inline asio::awaitable<std::optional<Error>> errorOf(std::function<asio::awaitable<void>()> step) {
+// The Error an awaitable step throws, or nullopt when it succeeds. Pass the step as a named
+// lambda: a temporary would sit in the caller's co_await expression.
+template <typename Step>
+asio::awaitable<std::optional<Error>> errorOf(const Step& step) {
   std::optional<Error> error;
   try {
     co_await step();
