@@ -69,7 +69,8 @@ int runArchivePush(const Config& config) {
 
   RepoSession session(config);
   RepoClient& client = session.client();
-  RepoKeys keys = fetchRepoKeys(client, stanza, config);
+  RepoKeys keys = fetchRepoKeys(client, stanza);
+  applyCompressionOptions(config, keys.pipeline);
   std::vector<uint8_t> buffer(config.bytes("buffer-size"));
 
   if (kind == pg::WalFileKind::Segment || kind == pg::WalFileKind::Partial) {
@@ -130,11 +131,9 @@ int runArchiveGet(const Config& config) {
 
   RepoSession session(config);
   RepoClient& client = session.client();
-  RepoKeys keys = fetchRepoKeys(client, stanza, config);
+  RepoKeys keys = fetchRepoKeys(client, stanza);
   const json request = {{"op", "wal.get"}, {"stanza", stanza}, {"name", name}};
-  RepoChannel channel = client.open(request);
-  channel.sendEnd();
-  json response = channel.receiveResponse();
+  auto [channel, response] = client.download(request);
   auto sizeField = unsignedField(response, "size");
   auto tagField = stringField(response, "tag");
   if (!sizeField || !tagField)

@@ -287,7 +287,8 @@ int runBackup(const Config& config) {
 
   RepoSession session(config);
   RepoClient& client = session.client();
-  RepoKeys keys = fetchRepoKeys(client, stanza, config);
+  RepoKeys keys = fetchRepoKeys(client, stanza);
+  applyCompressionOptions(config, keys.pipeline);
   const json stanzaRequest = {{"op", "stanza.get"}, {"stanza", stanza}};
   checkStanzaIdentity(ClusterIdentity::fromJson(field(client.call(stanzaRequest), "identity")), cluster.identity,
                       stanza);

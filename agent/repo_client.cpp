@@ -121,6 +121,18 @@ RepoChannel RepoClient::open(const json& request) {
   return RepoChannel(*this, std::move(channel));
 }
 
+std::pair<RepoChannel, json> RepoClient::download(const json& request) {
+  std::string op = request.value("op", "request");
+  auto [channel, response] =
+      run(op, [this, request]() -> asio::awaitable<std::pair<std::shared_ptr<protocol::Channel>, json>> {
+        auto opened = std::make_shared<protocol::Channel>(co_await client_->openChannel(request));
+        co_await opened->sendEnd();
+        json answer = co_await opened->receiveResponse();
+        co_return std::pair{std::move(opened), std::move(answer)};
+      });
+  return {RepoChannel(*this, std::move(channel)), std::move(response)};
+}
+
 void RepoClient::uploadAsync(json request, std::vector<uint8_t> data,
                              std::function<void(std::exception_ptr, json)> done) {
   auto response = std::make_shared<json>();

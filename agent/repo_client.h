@@ -82,8 +82,11 @@ class RepoClient {
   std::chrono::nanoseconds ping();
   // A call: REQUEST, then RESPONSE and END. Returns the RESPONSE.
   nlohmann::json call(const nlohmann::json& request);
-  // Opens a channel with the REQUEST; the caller drives the rest.
+  // Opens a channel with the REQUEST; the caller drives the rest (uploads and the backup channel).
   RepoChannel open(const nlohmann::json& request);
+  // A download: REQUEST and END at once (the server may finish before an END sent later would
+  // arrive, and cancel the channel), then the RESPONSE; the caller reads the DATA.
+  std::pair<RepoChannel, nlohmann::json> download(const nlohmann::json& request);
   // An upload that does not block: REQUEST, DATA (data), END, then RESPONSE and END, on the
   // network thread; done(error or null, RESPONSE) is called there when it is over.
   void uploadAsync(nlohmann::json request, std::vector<uint8_t> data,

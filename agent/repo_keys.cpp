@@ -96,11 +96,9 @@ void applyCompressionOptions(const Config& config, PipelineSpec& pipeline) {
   pipeline.validate();
 }
 
-RepoKeys fetchRepoKeys(RepoClient& client, const std::string& stanza, const Config& config) {
+RepoKeys fetchRepoKeys(RepoClient& client, const std::string& stanza) {
   const json request = {{"op", "repo.keys"}, {"stanza", stanza}};
-  RepoKeys keys = parseRepoKeys(client.call(request));
-  applyCompressionOptions(config, keys.pipeline);
-  return keys;
+  return parseRepoKeys(client.call(request));
 }
 
 std::string WalTag::finish() {

@@ -35,8 +35,8 @@ RepoKeys parseRepoKeys(const nlohmann::json& response);
 // otherwise); a level outside the algorithm's range is OptionInvalidValue naming the option.
 void applyCompressionOptions(const Config& config, PipelineSpec& pipeline);
 
-// repo.keys for the stanza, then applyCompressionOptions.
-RepoKeys fetchRepoKeys(RepoClient& client, const std::string& stanza, const Config& config);
+// repo.keys for the stanza.
+RepoKeys fetchRepoKeys(RepoClient& client, const std::string& stanza);
 
 // Standard base64 (RFC 4648, with padding); nullopt for anything else.
 std::optional<std::vector<uint8_t>> decodeBase64(std::string_view text);

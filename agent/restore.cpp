@@ -159,12 +159,10 @@ int runRestore(const Config& config) {
 
   RepoSession session(config);
   RepoClient& client = session.client();
-  RepoKeys keys = fetchRepoKeys(client, stanza, config);
+  RepoKeys keys = fetchRepoKeys(client, stanza);
 
   const json request = {{"op", "manifest.get"}, {"stanza", stanza}, {"label", set}};
-  RepoChannel manifestChannel = client.open(request);
-  manifestChannel.sendEnd();
-  manifestChannel.receiveResponse();
+  RepoChannel manifestChannel = client.download(request).first;
   ChannelSource source(manifestChannel);
   ManifestReader reader(source, fmt::format("manifest of backup '{}' of stanza '{}'", set, stanza));
   const ManifestHeader& header = reader.header();

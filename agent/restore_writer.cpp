@@ -112,9 +112,7 @@ void RestoreWriter::fetchBatch() {
   json list = json::array();
   for (const auto& id : ids_) list.push_back(id.hex());
   const json request = {{"op", "chunks.get"}, {"stanza", context_.stanza}, {"ids", std::move(list)}};
-  RepoChannel channel = context_.client->open(request);
-  channel.sendEnd();
-  channel.receiveResponse();
+  RepoChannel channel = context_.client->download(request).first;
   RecordFramer framer(kMaxRecordBody, "chunks.get answer");
   size_t next = 0;
   std::optional<ChunkId> baseId;
