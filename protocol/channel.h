@@ -35,7 +35,7 @@ struct Message {
 };
 
 class Channel {
-public:
+ public:
   Channel() = default;
   Channel(std::shared_ptr<Connection> connection, std::shared_ptr<detail::ChannelState> state);
   Channel(Channel&& other) noexcept = default;
@@ -78,7 +78,7 @@ public:
   // True once this side's END, ERROR or CANCEL has been queued.
   bool localEnded() const;
 
-private:
+ private:
   friend class Connection;
   std::shared_ptr<Connection> connection_;
   std::shared_ptr<detail::ChannelState> state_;

@@ -29,7 +29,7 @@ struct ClientOptions {
 };
 
 class Client {
-public:
+ public:
   // Resolves and connects to settings.host:settings.port (within limits.handshakeTimeout),
   // verifies the server certificate against the CA and the host name, presents the client
   // certificate and exchanges HELLO. Throws Error(Connect) (resolve, refused, reset),
@@ -57,7 +57,7 @@ public:
   // its coroutines have ended.
   asio::awaitable<void> close();
 
-private:
+ private:
   explicit Client(std::shared_ptr<Connection> connection) : connection_(std::move(connection)) {}
   std::shared_ptr<Connection> connection_;
 };

@@ -46,8 +46,7 @@ constexpr size_t kMaxCiphertext = 2 * 1024 * 1024;
 constexpr auto kLinger = std::chrono::milliseconds(2000);
 
 bool tellsPeer(const Error& error) {
-  return error.code() == ErrorCode::Protocol || error.code() == ErrorCode::Limit ||
-         error.code() == ErrorCode::Timeout;
+  return error.code() == ErrorCode::Protocol || error.code() == ErrorCode::Limit || error.code() == ErrorCode::Timeout;
 }
 
 long long millis(std::chrono::milliseconds duration) { return static_cast<long long>(duration.count()); }
@@ -71,8 +70,15 @@ struct Connection::PingWait {
 };
 
 Connection::Connection(std::unique_ptr<TlsStream> tls, Role role, const Limits& limits, std::string software)
-    : executor_(tls->socket().get_executor()), tls_(std::move(tls)), role_(role), state_(role, limits),
-      software_(std::move(software)), writerWake_(executor_), flusherWake_(executor_), slotFreed_(executor_), closedSignal_(executor_),
+    : executor_(tls->socket().get_executor()),
+      tls_(std::move(tls)),
+      role_(role),
+      state_(role, limits),
+      software_(std::move(software)),
+      writerWake_(executor_),
+      flusherWake_(executor_),
+      slotFreed_(executor_),
+      closedSignal_(executor_),
       watchdogTimer_(executor_) {}
 
 Connection::~Connection() = default;
@@ -90,7 +96,8 @@ asio::awaitable<void> Connection::start(Authorise authorise, RequestHandler onRe
   auto self = shared_from_this();
   onRequest_ = std::move(onRequest);
   handshakeDeadline_ = Clock::now() + state_.localLimits().handshakeTimeout;
-  asio::co_spawn(executor_, [self] { return self->watchdog(); }, asio::detached);
+  asio::co_spawn(
+      executor_, [self] { return self->watchdog(); }, asio::detached);
   std::optional<Error> failure;
   try {
     co_await handshakeAndHello(authorise);
@@ -114,9 +121,12 @@ asio::awaitable<void> Connection::start(Authorise authorise, RequestHandler onRe
   lastReceive_ = lastSend_ = Clock::now();
   coroutines_ = 3;
   watchdogTimer_.cancel();  // re-arm with the keep-alive period
-  asio::co_spawn(executor_, [self] { return self->reader(); }, asio::detached);
-  asio::co_spawn(executor_, [self] { return self->writer(); }, asio::detached);
-  asio::co_spawn(executor_, [self] { return self->flusher(); }, asio::detached);
+  asio::co_spawn(
+      executor_, [self] { return self->reader(); }, asio::detached);
+  asio::co_spawn(
+      executor_, [self] { return self->writer(); }, asio::detached);
+  asio::co_spawn(
+      executor_, [self] { return self->flusher(); }, asio::detached);
 }
 
 asio::awaitable<Frame> Connection::readFrame(const Limits& limits) {
@@ -228,7 +238,9 @@ void Connection::dispatch(const FrameHeader& header, std::vector<uint8_t> payloa
       state_.addSendCredit(kControlChannel, decodeU32(payload));
       for (auto& [id, channel] : channels_) channel->writable.notify();
       break;
-    case FrameType::Ping: enqueueControl(FrameType::Pong, kControlChannel, payload); break;
+    case FrameType::Ping:
+      enqueueControl(FrameType::Pong, kControlChannel, payload);
+      break;
     case FrameType::Pong:
       if (auto it = pings_.find(decodeU64(payload)); it != pings_.end()) {
         it->second->rtt = Clock::now() - it->second->sent;
@@ -244,8 +256,10 @@ void Connection::dispatch(const FrameHeader& header, std::vector<uint8_t> payloa
       break;
     }
     case FrameType::Error:
-      throw decodeError(parseJsonPayload(payload, state_.localLimits()), fmt::format("{} closed the connection", peer()));
-    default: fail(ErrorCode::Protocol, "unexpected {} frame on channel 0", frameTypeName(header.type));
+      throw decodeError(parseJsonPayload(payload, state_.localLimits()),
+                        fmt::format("{} closed the connection", peer()));
+    default:
+      fail(ErrorCode::Protocol, "unexpected {} frame on channel 0", frameTypeName(header.type));
   }
 }
 
@@ -283,7 +297,8 @@ void Connection::dispatchChannel(const FrameHeader& header, std::vector<uint8_t>
       state_.addSendCredit(id, decodeU32(payload));
       channel->writable.notify();
       break;
-    default: fail(ErrorCode::Protocol, "unexpected {} frame on channel {}", frameTypeName(header.type), id);
+    default:
+      fail(ErrorCode::Protocol, "unexpected {} frame on channel {}", frameTypeName(header.type), id);
   }
   forgetIfClosed(id);
 }
@@ -429,8 +444,8 @@ asio::awaitable<void> Connection::watchdog() {
   for (;;) {
     const Limits& local = state_.localLimits();
     auto base = running_ ? std::min(local.idleTimeout, peerHello_.limits.idleTimeout / 3) : local.handshakeTimeout;
-    auto tick = std::clamp<std::chrono::milliseconds>(base / 8, std::chrono::milliseconds(5),
-                                                      std::chrono::milliseconds(500));
+    auto tick =
+        std::clamp<std::chrono::milliseconds>(base / 8, std::chrono::milliseconds(5), std::chrono::milliseconds(500));
     watchdogTimer_.expires_after(tick);
     co_await watchdogTimer_.async_wait(kTuple);
     auto now = Clock::now();
@@ -448,8 +463,8 @@ asio::awaitable<void> Connection::watchdog() {
       continue;
     }
     if (now - lastReceive_ > local.idleTimeout) {
-      close(Error(ErrorCode::Timeout, fmt::format("nothing received from {} for {} ms (idle time-out)", peer(),
-                                                  millis(local.idleTimeout))),
+      close(Error(ErrorCode::Timeout,
+                  fmt::format("nothing received from {} for {} ms (idle time-out)", peer(), millis(local.idleTimeout))),
             true);
       continue;
     }
@@ -516,8 +531,7 @@ asio::awaitable<Channel> Connection::openChannel(const nlohmann::json& request) 
     fail(ErrorCode::Internal, "a request needs an \"op\" string: {}", request.dump());
   for (;;) {
     if (failure_) throw *failure_;
-    if (goAwayReceived_)
-      fail(ErrorCode::Cancelled, "{} is shutting down and accepts no new requests (GOAWAY)", peer());
+    if (goAwayReceived_) fail(ErrorCode::Cancelled, "{} is shutting down and accepts no new requests (GOAWAY)", peer());
     if (state_.canOpen()) break;
     co_await slotFreed_.wait();
   }
@@ -558,8 +572,8 @@ asio::awaitable<void> Connection::sendJson(const std::shared_ptr<ChannelState>& 
   if (channel->failure) throw *channel->failure;
   auto frame = makeJsonFrame(type, channel->id, body);
   if (frame.header.length > state_.peerLimits().maxJsonSize)
-    fail(ErrorCode::Limit, "{} message of {} bytes on channel {} is above {}'s limit of {} bytes",
-         frameTypeName(type), frame.header.length, channel->id, peer(), state_.peerLimits().maxJsonSize);
+    fail(ErrorCode::Limit, "{} message of {} bytes on channel {} is above {}'s limit of {} bytes", frameTypeName(type),
+         frame.header.length, channel->id, peer(), state_.peerLimits().maxJsonSize);
   state_.sent(frame.header);
   enqueue(std::move(frame), channel, false);
   forgetIfClosed(channel->id);
@@ -669,9 +683,7 @@ asio::awaitable<void> Channel::sendResponse(const nlohmann::json& response) {
   co_await connection_->sendJson(state_, FrameType::Response, response);
 }
 
-asio::awaitable<void> Channel::sendData(std::span<const uint8_t> data) {
-  co_await connection_->sendData(state_, data);
-}
+asio::awaitable<void> Channel::sendData(std::span<const uint8_t> data) { co_await connection_->sendData(state_, data); }
 
 asio::awaitable<void> Channel::sendEnd(const nlohmann::json& trailer) {
   co_await connection_->sendJson(state_, FrameType::End, trailer);
@@ -723,14 +735,10 @@ void Channel::recycle(std::vector<uint8_t>&& buffer) {
     spare.push_back(std::move(buffer));
 }
 
-bool Channel::finished() const {
-  return !state_ || state_->failure || !connection_->state_.isOpen(state_->id);
-}
+bool Channel::finished() const { return !state_ || state_->failure || !connection_->state_.isOpen(state_->id); }
 
 bool Channel::remoteEnded() const { return !state_ || connection_->state_.remoteEnded(state_->id); }
 
-bool Channel::localEnded() const {
-  return !state_ || state_->failure || connection_->state_.localEnded(state_->id);
-}
+bool Channel::localEnded() const { return !state_ || state_->failure || connection_->state_.localEnded(state_->id); }
 
 }  // namespace pgbr::protocol

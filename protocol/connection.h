@@ -34,15 +34,15 @@
 namespace pgbr::protocol {
 
 struct ConnectionStats {
-  uint64_t dataBytesSent = 0;      // DATA payload bytes written to TLS
-  uint64_t dataBytesReceived = 0;  // DATA payload bytes read from TLS
-  size_t sendBufferedBytes = 0;    // plaintext queued for sending plus ciphertext not yet written
-  size_t receiveBufferedBytes = 0; // DATA received that no consumer has taken yet
+  uint64_t dataBytesSent = 0;       // DATA payload bytes written to TLS
+  uint64_t dataBytesReceived = 0;   // DATA payload bytes read from TLS
+  size_t sendBufferedBytes = 0;     // plaintext queued for sending plus ciphertext not yet written
+  size_t receiveBufferedBytes = 0;  // DATA received that no consumer has taken yet
   size_t openChannels = 0;
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
-public:
+ public:
   // Called by the server for each REQUEST: the channel and its JSON.
   using RequestHandler = std::function<void(Channel channel, nlohmann::json request)>;
   // Called by the server after the TLS handshake with the client certificate's CN: an error
@@ -55,9 +55,8 @@ public:
   Connection& operator=(const Connection&) = delete;
 
   // TLS handshake and HELLO exchange within limits.handshakeTimeout, then starts the reader,
-  // writer and watchdog. Throws Error(Tls|Auth|Protocol|Timeout|Connect); the connection is
-  // closed then.
-  // The client passes empty functions.
+  // writer and flusher. Throws Error(Tls|Auth|Protocol|Timeout|Connect); the connection is
+  // closed then. The client passes empty functions.
   asio::awaitable<void> start(Authorise authorise, RequestHandler onRequest);
 
   Role role() const { return role_; }
@@ -87,7 +86,7 @@ public:
   // Waits until the connection's coroutines have ended after close() or a failure.
   asio::awaitable<void> closed();
 
-private:
+ private:
   friend class Channel;
   struct OutFrame;
   struct PingWait;
@@ -133,13 +132,13 @@ private:
   uint32_t queuedControl_ = 0;
   Signal writerWake_;   // frames queued, room for ciphertext, or closing
   Signal flusherWake_;  // ciphertext to send, or the writer ended
-  Signal slotFreed_;  // a channel closed (client waiting in openChannel)
+  Signal slotFreed_;    // a channel closed (client waiting in openChannel)
   Signal closedSignal_;
   asio::steady_timer watchdogTimer_;
 
   std::optional<Error> failure_;
-  bool running_ = false;    // handshake done, reader and writer started
-  int coroutines_ = 0;      // reader, writer and flusher still running
+  bool running_ = false;  // handshake done, reader and writer started
+  int coroutines_ = 0;    // reader, writer and flusher still running
   bool writerDone_ = false;
   bool goAwaySent_ = false;
   bool goAwayReceived_ = false;

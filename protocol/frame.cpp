@@ -34,8 +34,8 @@ uint32_t get32(const uint8_t* in) {
 std::string_view frameTypeName(FrameType type) { return frameTypeName(static_cast<uint8_t>(type)); }
 
 std::string_view frameTypeName(uint8_t type) {
-  static constexpr std::string_view kNames[] = {"",       "HELLO",  "REQUEST", "RESPONSE", "DATA", "END",
-                                                "ERROR",  "WINDOW", "CANCEL",  "PING",     "PONG", "GOAWAY"};
+  static constexpr std::string_view kNames[] = {"",      "HELLO",  "REQUEST", "RESPONSE", "DATA", "END",
+                                                "ERROR", "WINDOW", "CANCEL",  "PING",     "PONG", "GOAWAY"};
   if (type >= 1 && type <= kMaxType) return kNames[type];
   return "unknown type";
 }
@@ -56,8 +56,10 @@ bool isJsonFrame(FrameType type) {
     case FrameType::Response:
     case FrameType::End:
     case FrameType::Error:
-    case FrameType::GoAway: return true;
-    default: return false;
+    case FrameType::GoAway:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -67,7 +69,8 @@ FrameHeader decodeHeader(std::span<const uint8_t, kFrameHeaderSize> bytes, const
   uint8_t type = bytes[4];
   header.flags = bytes[5];
   header.channel = get32(bytes.data() + 6);
-  if (type < 1 || type > kMaxType) fail(ErrorCode::Protocol, "unknown frame type {} on channel {}", type, header.channel);
+  if (type < 1 || type > kMaxType)
+    fail(ErrorCode::Protocol, "unknown frame type {} on channel {}", type, header.channel);
   header.type = static_cast<FrameType>(type);
   auto name = frameTypeName(type);
   if (header.flags != 0) fail(ErrorCode::Protocol, "{} frame with unknown flags 0x{:02x}", name, header.flags);
@@ -77,11 +80,18 @@ FrameHeader decodeHeader(std::span<const uint8_t, kFrameHeaderSize> bytes, const
     fail(ErrorCode::Protocol, "{} frame on channel {} (allowed only on channel 0)", name, header.channel);
   std::optional<uint32_t> fixed;
   switch (header.type) {
-    case FrameType::Window: fixed = 4; break;
-    case FrameType::Cancel: fixed = 0; break;
+    case FrameType::Window:
+      fixed = 4;
+      break;
+    case FrameType::Cancel:
+      fixed = 0;
+      break;
     case FrameType::Ping:
-    case FrameType::Pong: fixed = 8; break;
-    default: break;
+    case FrameType::Pong:
+      fixed = 8;
+      break;
+    default:
+      break;
   }
   if (fixed && header.length != *fixed)
     fail(ErrorCode::Protocol, "{} frame on channel {} has a {}-byte payload (must be {})", name, header.channel,
@@ -100,9 +110,12 @@ uint32_t jsonNestingDepth(std::span<const uint8_t> text, uint32_t stopAbove) {
   bool inString = false, escaped = false;
   for (uint8_t c : text) {
     if (inString) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') inString = false;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        inString = false;
     } else if (c == '"') {
       inString = true;
     } else if (c == '[' || c == '{') {
@@ -176,8 +189,8 @@ void FrameDecoder::append(std::span<const uint8_t> bytes) {
 
 std::optional<Frame> FrameDecoder::next() {
   if (buffered() < kFrameHeaderSize) return std::nullopt;
-  auto header = decodeHeader(std::span<const uint8_t, kFrameHeaderSize>(buffer_.data() + offset_, kFrameHeaderSize),
-                             limits_);
+  auto header =
+      decodeHeader(std::span<const uint8_t, kFrameHeaderSize>(buffer_.data() + offset_, kFrameHeaderSize), limits_);
   if (buffered() < kFrameHeaderSize + header.length) return std::nullopt;
   auto begin = buffer_.begin() + static_cast<std::ptrdiff_t>(offset_ + kFrameHeaderSize);
   Frame frame{header, std::vector<uint8_t>(begin, begin + header.length)};

@@ -89,13 +89,13 @@ std::vector<uint8_t> serialize(const Frame& frame);
 // headers and payloads straight from TLS instead). Feed bytes with append(); next() returns
 // a complete frame or nullopt when more bytes are needed; throws like decodeHeader.
 class FrameDecoder {
-public:
+ public:
   explicit FrameDecoder(const Limits& limits) : limits_(limits) {}
   void append(std::span<const uint8_t> bytes);
   std::optional<Frame> next();
   size_t buffered() const { return buffer_.size() - offset_; }
 
-private:
+ private:
   Limits limits_;
   std::vector<uint8_t> buffer_;
   size_t offset_ = 0;

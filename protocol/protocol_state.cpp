@@ -28,7 +28,8 @@ bool ProtocolState::receive(const FrameHeader& header) {
   if (header.type == FrameType::Request) {
     if (role_ == Role::Client) fail(ErrorCode::Protocol, "REQUEST frame from the server on channel {}", id);
     if (id <= highest_)
-      fail(ErrorCode::Protocol, "REQUEST on channel {}, not above the highest channel opened so far ({})", id, highest_);
+      fail(ErrorCode::Protocol, "REQUEST on channel {}, not above the highest channel opened so far ({})", id,
+           highest_);
     if (channels_.size() >= local_.maxChannels)
       fail(ErrorCode::Limit, "REQUEST on channel {} would open more than {} channels at once", id, local_.maxChannels);
     highest_ = id;
@@ -70,9 +71,13 @@ bool ProtocolState::receive(const FrameHeader& header) {
       closeHalf(id, *channel, false);
       break;
     case FrameType::Error:
-    case FrameType::Cancel: channels_.erase(id); break;
-    case FrameType::Window: break;  // the increment is applied by addSendCredit()
-    default: fail(ErrorCode::Protocol, "{} frame on channel {}", name, id);
+    case FrameType::Cancel:
+      channels_.erase(id);
+      break;
+    case FrameType::Window:
+      break;  // the increment is applied by addSendCredit()
+    default:
+      fail(ErrorCode::Protocol, "{} frame on channel {}", name, id);
   }
   return true;
 }
@@ -87,8 +92,10 @@ void ProtocolState::receiveControl(const FrameHeader& header) {
     case FrameType::Ping:
     case FrameType::Pong:
     case FrameType::GoAway:
-    case FrameType::Error: break;
-    default: fail(ErrorCode::Protocol, "{} frame on the control channel 0", frameTypeName(header.type));
+    case FrameType::Error:
+      break;
+    default:
+      fail(ErrorCode::Protocol, "{} frame on the control channel 0", frameTypeName(header.type));
   }
 }
 
@@ -130,10 +137,15 @@ void ProtocolState::sent(const FrameHeader& header) {
       channel->sendCredit -= header.length;
       connSendCredit_ -= header.length;
       break;
-    case FrameType::End: closeHalf(id, *channel, true); break;
+    case FrameType::End:
+      closeHalf(id, *channel, true);
+      break;
     case FrameType::Error:
-    case FrameType::Cancel: channels_.erase(id); break;
-    default: break;
+    case FrameType::Cancel:
+      channels_.erase(id);
+      break;
+    default:
+      break;
   }
 }
 

@@ -15,7 +15,7 @@
 namespace pgbr::protocol {
 
 class ProtocolState {
-public:
+ public:
   ProtocolState(Role role, const Limits& local) : role_(role), local_(local), connRecvCredit_(local.connectionWindow) {}
 
   Role role() const { return role_; }
@@ -62,7 +62,7 @@ public:
   size_t openChannels() const { return channels_.size(); }
   uint32_t highestChannel() const { return highest_; }
 
-private:
+ private:
   struct Channel {
     bool localEnded = false;
     bool remoteEnded = false;

@@ -36,8 +36,9 @@ bool Session::allows(std::string_view stanza) const {
 
 void Session::authorise(std::string_view stanza) const {
   if (!allows(stanza))
-    fail(ErrorCode::Auth, "client certificate CN '{}' is not authorised for stanza '{}' (tls-server-auth grants it: {})",
-         commonName_, stanza, join(stanzas_, ", "));
+    fail(ErrorCode::Auth,
+         "client certificate CN '{}' is not authorised for stanza '{}' (tls-server-auth grants it: {})", commonName_,
+         stanza, join(stanzas_, ", "));
 }
 
 // One accepted connection as the server tracks it. Created on the server strand; everything
@@ -55,8 +56,13 @@ struct Entry {
 
 struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   Impl(asio::io_context& context, TlsServerSettings tlsSettings, ServerOptions serverOptions)
-      : io(context), strand(asio::make_strand(context)), settings(std::move(tlsSettings)),
-        options(std::move(serverOptions)), tls(TlsContext::server(settings)), acceptor(strand), changed(strand) {}
+      : io(context),
+        strand(asio::make_strand(context)),
+        settings(std::move(tlsSettings)),
+        options(std::move(serverOptions)),
+        tls(TlsContext::server(settings)),
+        acceptor(strand),
+        changed(strand) {}
 
   asio::awaitable<void> acceptLoop();
   asio::awaitable<void> serve(std::shared_ptr<Entry> entry, asio::ip::tcp::socket socket);
@@ -78,7 +84,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   std::set<std::shared_ptr<Entry>> entries;
   std::atomic<size_t> count{0};
   std::atomic<bool> stopping{false};  // set on the server strand, read by connections
-  Signal changed;  // an entry was removed
+  Signal changed;                     // an entry was removed
 };
 
 void Server::Impl::report(const std::string& peer, const Error& error) {
@@ -102,8 +108,8 @@ asio::awaitable<void> Server::Impl::acceptLoop() {
     auto remote = socket.remote_endpoint(ignored);
     std::string peer = fmt::format("client {}:{}", remote.address().to_string(), remote.port());
     if (entries.size() >= options.maxConnections) {
-      Error refusal(ErrorCode::Limit, fmt::format("refused {}: {} connections are open, the maximum", peer,
-                                                  options.maxConnections));
+      Error refusal(ErrorCode::Limit,
+                    fmt::format("refused {}: {} connections are open, the maximum", peer, options.maxConnections));
       logWarn("{}", refusal.what());
       socket.close(ignored);
       continue;
@@ -149,8 +155,7 @@ asio::awaitable<void> Server::Impl::serve(std::shared_ptr<Entry> entry, asio::ip
   try {
     co_await entry->connection->start(std::move(authorise), std::move(onRequest));
     started = true;
-    logDetail("{} connected as '{}' ({})", entry->peer, entry->session->commonName(),
-              entry->connection->tlsVersion());
+    logDetail("{} connected as '{}' ({})", entry->peer, entry->session->commonName(), entry->connection->tlsVersion());
   } catch (const Error& error) {
     logInfo("refused {}: {}", entry->peer, error.what());
     report(entry->peer, error);
@@ -176,8 +181,7 @@ void Server::Impl::spawnHandler(const std::shared_ptr<Entry>& entry, Channel cha
                  }));
 }
 
-asio::awaitable<void> Server::Impl::runHandler(std::shared_ptr<Entry> entry, Channel channel,
-                                               nlohmann::json request) {
+asio::awaitable<void> Server::Impl::runHandler(std::shared_ptr<Entry> entry, Channel channel, nlohmann::json request) {
   auto self = shared_from_this();
   std::optional<Error> failure;
   std::string op;
@@ -195,9 +199,10 @@ asio::awaitable<void> Server::Impl::runHandler(std::shared_ptr<Entry> entry, Cha
   } catch (const Error& error) {
     failure = error;
   } catch (const asio::system_error& error) {
-    failure = error.code() == asio::error::operation_aborted
-                  ? Error(ErrorCode::Cancelled, fmt::format("request '{}' was cancelled: the server is shutting down", op))
-                  : Error(ErrorCode::Unknown, fmt::format("request '{}': {}", op, error.what()));
+    failure =
+        error.code() == asio::error::operation_aborted
+            ? Error(ErrorCode::Cancelled, fmt::format("request '{}' was cancelled: the server is shutting down", op))
+            : Error(ErrorCode::Unknown, fmt::format("request '{}': {}", op, error.what()));
   } catch (const std::exception& error) {
     failure = Error(ErrorCode::Internal, fmt::format("request '{}': {}", op, error.what()));
   }

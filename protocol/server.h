@@ -38,7 +38,7 @@ namespace pgbr::protocol {
 // What a handler knows about its client: the certificate's CN and the stanzas that CN is
 // authorised for. Lives as long as the connection; used on the connection's strand.
 class Session {
-public:
+ public:
   Session(std::string commonName, std::vector<std::string> stanzas, Connection& connection)
       : commonName_(std::move(commonName)), stanzas_(std::move(stanzas)), connection_(connection) {}
 
@@ -52,7 +52,7 @@ public:
   Connection& connection() const { return connection_; }
   const std::string& peer() const { return connection_.peer(); }
 
-private:
+ private:
   std::string commonName_;
   std::vector<std::string> stanzas_;
   Connection& connection_;
@@ -69,8 +69,9 @@ struct ServerOptions {
 };
 
 class Server {
-public:
-  using Handler = std::function<asio::awaitable<void>(Session& session, Channel& channel, const nlohmann::json& request)>;
+ public:
+  using Handler =
+      std::function<asio::awaitable<void>(Session& session, Channel& channel, const nlohmann::json& request)>;
 
   // Loads the TLS files now: throws Error(Tls) naming a file that cannot be used.
   Server(asio::io_context& io, TlsServerSettings settings, ServerOptions options = {});
@@ -95,7 +96,7 @@ public:
 
   struct Impl;
 
-private:
+ private:
   std::shared_ptr<Impl> impl_;
 };
 

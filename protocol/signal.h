@@ -17,7 +17,7 @@
 namespace pgbr::protocol {
 
 class Signal {
-public:
+ public:
   explicit Signal(const asio::any_io_executor& executor)
       : timer_(executor, std::chrono::steady_clock::time_point::max()) {}
 
@@ -42,7 +42,7 @@ public:
     if (state.cancelled() != asio::cancellation_type::none) fail(ErrorCode::Cancelled, "the operation was cancelled");
   }
 
-private:
+ private:
   asio::steady_timer timer_;
 };
 

@@ -12,8 +12,7 @@ namespace {
 void requireFile(const std::string& path, std::string_view what) {
   if (path.empty()) fail(ErrorCode::Tls, "no TLS {} file is configured", what);
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec))
-    fail(ErrorCode::Tls, "TLS {} file '{}' does not exist", what, path);
+  if (!std::filesystem::exists(path, ec)) fail(ErrorCode::Tls, "TLS {} file '{}' does not exist", what, path);
 }
 
 std::shared_ptr<const TlsContext> makeContext(bool server, const std::string& caFile, const std::string& certFile,

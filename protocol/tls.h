@@ -32,16 +32,16 @@ struct TlsServerSettings {
 };
 
 struct TlsClientSettings {
-  std::string host;                  // repo1-host: also the name the server certificate must carry
-  uint16_t port = kDefaultPort;      // repo1-host-port
-  std::string caFile;                // repo1-host-ca-file
-  std::string certFile;              // repo1-host-cert-file
-  std::string keyFile;               // repo1-host-key-file
+  std::string host;              // repo1-host: also the name the server certificate must carry
+  uint16_t port = kDefaultPort;  // repo1-host-port
+  std::string caFile;            // repo1-host-ca-file
+  std::string certFile;          // repo1-host-cert-file
+  std::string keyFile;           // repo1-host-key-file
   TlsVersion minVersion = TlsVersion::Tls13;
 };
 
 class TlsContext {
-public:
+ public:
   // Load the CA, certificate and key; throw Error(Tls) naming the file that cannot be used
   // and why (missing, not PEM, key does not match the certificate).
   static std::shared_ptr<const TlsContext> server(const TlsServerSettings& settings);
@@ -57,7 +57,7 @@ public:
   TlsContext(std::unique_ptr<SSL_CTX, Free> ctx, std::string caFile)
       : ctx_(std::move(ctx)), caFile_(std::move(caFile)) {}
 
-private:
+ private:
   std::unique_ptr<SSL_CTX, Free> ctx_;
   std::string caFile_;
 };

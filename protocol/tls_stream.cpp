@@ -40,8 +40,10 @@ bool isCertificateAlert(int reason) {
     case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
     case SSL_R_TLSV1_ALERT_ACCESS_DENIED:
     case SSL_R_TLSV1_ALERT_DECRYPT_ERROR:
-    case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED: return true;
-    default: return false;
+    case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -74,7 +76,10 @@ int TlsStream::bioRead(BIO* bio, char* data, size_t size, size_t* read) {
 
 TlsStream::TlsStream(asio::ip::tcp::socket socket, std::shared_ptr<const TlsContext> context, Role role,
                      std::string peer, std::string verifyHost)
-    : socket_(std::move(socket)), context_(std::move(context)), role_(role), peer_(std::move(peer)),
+    : socket_(std::move(socket)),
+      context_(std::move(context)),
+      role_(role),
+      peer_(std::move(peer)),
       in_(kInputBufferSize) {
   static const std::unique_ptr<BIO_METHOD, FreeBioMethod> method = [] {
     std::unique_ptr<BIO_METHOD, FreeBioMethod> m(BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "pgbr"));
@@ -114,17 +119,23 @@ void TlsStream::failTls(int result, std::string_view during) {
   long verify = SSL_get_verify_result(ssl_.get());
   if (reason == SSL_R_CERTIFICATE_VERIFY_FAILED && verify != X509_V_OK) {
     if (client)
-      fail(ErrorCode::Tls, "server certificate verify failed for {}: {} (the server certificate must be signed by "
-           "the CA in '{}' and name the host in its subjectAltName)", peer_, X509_verify_cert_error_string(verify),
-           context_->caFile());
-    fail(ErrorCode::Tls, "client certificate verify failed for {}: {} (client certificates must be signed by the CA "
-         "in '{}')", peer_, X509_verify_cert_error_string(verify), context_->caFile());
+      fail(ErrorCode::Tls,
+           "server certificate verify failed for {}: {} (the server certificate must be signed by "
+           "the CA in '{}' and name the host in its subjectAltName)",
+           peer_, X509_verify_cert_error_string(verify), context_->caFile());
+    fail(ErrorCode::Tls,
+         "client certificate verify failed for {}: {} (client certificates must be signed by the CA "
+         "in '{}')",
+         peer_, X509_verify_cert_error_string(verify), context_->caFile());
   }
   if (!client && reason == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE)
-    fail(ErrorCode::Tls, "client {} presented no certificate (a client certificate signed by the CA in '{}' is "
-         "required)", peer_, context_->caFile());
+    fail(ErrorCode::Tls,
+         "client {} presented no certificate (a client certificate signed by the CA in '{}' is "
+         "required)",
+         peer_, context_->caFile());
   if (ERR_GET_LIB(first) == ERR_LIB_SSL && reason >= SSL_AD_REASON_OFFSET) {
-    if (client && isCertificateAlert(reason)) fail(ErrorCode::Tls, "server refused certificate: {} ({})", errors, peer_);
+    if (client && isCertificateAlert(reason))
+      fail(ErrorCode::Tls, "server refused certificate: {} ({})", errors, peer_);
     if (client) fail(ErrorCode::Tls, "server {} refused the TLS handshake: {}", peer_, errors);
     fail(ErrorCode::Tls, "client {} aborted the TLS handshake: {}", peer_, errors);
   }
@@ -141,8 +152,7 @@ asio::awaitable<void> TlsStream::fill() {
   }
   auto [ec, n] = co_await socket_.async_read_some(asio::buffer(in_.data() + inEnd_, in_.size() - inEnd_), kTuple);
   if (ec == asio::error::eof) {
-    if (SSL_is_init_finished(ssl_.get()))
-      fail(ErrorCode::Connect, "{} closed the connection", peer_);
+    if (SSL_is_init_finished(ssl_.get())) fail(ErrorCode::Connect, "{} closed the connection", peer_);
     fail(role_ == Role::Client ? ErrorCode::Tls : ErrorCode::Connect,
          "{} closed the connection during the TLS handshake", peer_);
   }

@@ -24,7 +24,7 @@
 namespace pgbr::protocol {
 
 class TlsStream {
-public:
+ public:
   // `peer` names the other side in messages ("server localhost:8432"); a client passes the
   // host name the server certificate must match (DNS name or IP address).
   TlsStream(asio::ip::tcp::socket socket, std::shared_ptr<const TlsContext> context, Role role, std::string peer,
@@ -58,7 +58,7 @@ public:
   std::string protocolVersion() const { return SSL_get_version(ssl_.get()); }
   asio::ip::tcp::socket& socket() { return socket_; }
 
-private:
+ private:
   struct FreeSsl {
     void operator()(SSL* ssl) const noexcept { SSL_free(ssl); }
   };

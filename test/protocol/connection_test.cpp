@@ -108,7 +108,7 @@ TEST_CASE("100 channels on one connection each move 8 MiB intact, cancelling two
       io,
       [&]() -> asio::awaitable<void> {
         const auto settings = pki.clientSettings("agent", server.port());
-    auto client = co_await Client::connect(settings);
+        auto client = co_await Client::connect(settings);
         auto executor = co_await asio::this_coro::executor;
         std::vector<std::string> results(kChannels);
         int done = 0;
@@ -118,11 +118,14 @@ TEST_CASE("100 channels on one connection each move 8 MiB intact, cancelling two
               [&, i]() -> asio::awaitable<void> {
                 bool up = i % 2 == 0;
                 uint64_t cancelAfter = (i == 14 || i == 15) ? 3 * kChunk : 0;
-                const json request = up ? json{{"op", "upload"}} : json{{"op", "download"}, {"size", kSize}, {"seed", i}};
+                const json request =
+                    up ? json{{"op", "upload"}} : json{{"op", "download"}, {"size", kSize}, {"seed", i}};
                 auto channel = co_await client.openChannel(request);
                 std::string result;
-                if (up) result = co_await upload(channel, kSize, i, cancelAfter);
-                else result = co_await download(channel, kSize, cancelAfter);
+                if (up)
+                  result = co_await upload(channel, kSize, i, cancelAfter);
+                else
+                  result = co_await download(channel, kSize, cancelAfter);
                 results[i] = result;
               },
               [&, i](std::exception_ptr e) {
@@ -140,8 +143,10 @@ TEST_CASE("100 channels on one connection each move 8 MiB intact, cancelling two
         CHECK(allDone);
         for (int i = 0; i < kChannels; ++i) {
           CAPTURE(i);
-          if (i == 14 || i == 15) CHECK(results[i] == "cancelled");
-          else CHECK(results[i].size() == 64);
+          if (i == 14 || i == 15)
+            CHECK(results[i] == "cancelled");
+          else
+            CHECK(results[i].size() == 64);
         }
         auto stats = client.connection().stats();
         CHECK(stats.openChannels == 0);

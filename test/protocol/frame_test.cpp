@@ -102,8 +102,8 @@ TEST_CASE("frame types on the wrong kind of channel are rejected") {
     CHECK_THROWS_WITH_AS(decodeHeader(headerOf(bytes), limits), doctest::Contains("control channel 0"), Error);
   }
   for (auto type : {FrameType::Hello, FrameType::Ping, FrameType::Pong, FrameType::GoAway}) {
-    auto bytes = rawHeader(type == FrameType::Hello || type == FrameType::GoAway ? 2 : 8,
-                           static_cast<uint8_t>(type), 0, 5);
+    auto bytes =
+        rawHeader(type == FrameType::Hello || type == FrameType::GoAway ? 2 : 8, static_cast<uint8_t>(type), 0, 5);
     CHECK_THROWS_WITH_AS(decodeHeader(headerOf(bytes), limits), doctest::Contains("allowed only on channel 0"), Error);
   }
 }

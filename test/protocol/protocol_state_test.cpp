@@ -89,8 +89,8 @@ TEST_CASE("consumed data returns credit in quarter-window batches") {
   CHECK(r.channel == 0);
   CHECK(r.connection == 0);
   r = s.consumed(1, 20);
-  CHECK(r.channel == 30);   // >= 100/4
-  CHECK(r.connection == 0); // 30 < 150/4 = 37
+  CHECK(r.channel == 30);    // >= 100/4
+  CHECK(r.connection == 0);  // 30 < 150/4 = 37
   r = s.consumed(1, 10);
   CHECK(r.connection == 40);
   CHECK(s.receive(frame(FrameType::Data, 1, 30)));

@@ -8,13 +8,13 @@
 #include "test/support/certs.h"
 #include "test/support/temp_dir.h"
 
+#include <doctest/doctest.h>
 #include <asio/co_spawn.hpp>
+#include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/strand.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
-#include <doctest/doctest.h>
 
 #include <openssl/evp.h>
 
@@ -35,8 +35,12 @@ struct Pki {
   std::map<std::string, CertFiles> clients;
 
   protocol::TlsServerSettings serverSettings(std::map<std::string, std::vector<std::string>> auth) const {
-    return {.address = "127.0.0.1", .port = 0, .caFile = ca.certFile(), .certFile = server.cert,
-            .keyFile = server.key, .auth = std::move(auth)};
+    return {.address = "127.0.0.1",
+            .port = 0,
+            .caFile = ca.certFile(),
+            .certFile = server.cert,
+            .keyFile = server.key,
+            .auth = std::move(auth)};
   }
   protocol::TlsClientSettings clientSettings(const std::string& cn, uint16_t port) {
     if (!clients.contains(cn)) clients.emplace(cn, ca.client(cn));
@@ -92,7 +96,7 @@ inline void fillRandom(std::span<uint8_t> out, uint64_t seed) {
 }
 
 class Sha256 {
-public:
+ public:
   Sha256() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr); }
   ~Sha256() { EVP_MD_CTX_free(ctx_); }
   Sha256(const Sha256&) = delete;
@@ -107,7 +111,7 @@ public:
     return out;
   }
 
-private:
+ private:
   EVP_MD_CTX* ctx_;
 };
 

@@ -82,9 +82,12 @@ int main(int argc, char** argv) {
 
   asio::io_context serverIo;
   auto guard = asio::make_work_guard(serverIo);
-  Server server(serverIo,
-                {.address = "127.0.0.1", .port = 0, .caFile = ca.certFile(), .certFile = serverFiles.cert,
-                 .keyFile = serverFiles.key, .auth = {{"bench", {"*"}}}});
+  Server server(serverIo, {.address = "127.0.0.1",
+                           .port = 0,
+                           .caFile = ca.certFile(),
+                           .certFile = serverFiles.cert,
+                           .keyFile = serverFiles.key,
+                           .auth = {{"bench", {"*"}}}});
   server.handle("sink", [](Session&, Channel& channel, const json&) -> asio::awaitable<void> {
     uint64_t bytes = 0;
     while (auto data = co_await channel.receiveData()) {
@@ -97,8 +100,11 @@ int main(int argc, char** argv) {
   server.start();
   std::thread serverThread([&] { serverIo.run(); });
 
-  TlsClientSettings settings{.host = "127.0.0.1", .port = server.port(), .caFile = ca.certFile(),
-                             .certFile = clientFiles.cert, .keyFile = clientFiles.key};
+  TlsClientSettings settings{.host = "127.0.0.1",
+                             .port = server.port(),
+                             .caFile = ca.certFile(),
+                             .certFile = clientFiles.cert,
+                             .keyFile = clientFiles.key};
   std::vector<uint8_t> buffer(kChunk);
   uint64_t x = 88172645463325252ull;
   for (size_t i = 0; i < buffer.size(); ++i) {

@@ -114,17 +114,20 @@ TEST_CASE("a CN not in tls-server-auth is refused right after the handshake, nam
 TEST_CASE("a stanza not granted to the CN is refused on that channel, naming CN and stanza") {
   Pki pki;
   bool granted = false;
-  auto outcome = attempt(pki, [&](uint16_t port) -> asio::awaitable<void> {
-    auto settings = pki.clientSettings("agent", port);
-    auto client = co_await Client::connect(settings);
-    const json ok = {{"op", "backup"}, {"stanza", "main"}};
-    auto allowed = co_await client.openChannel(ok);
-    auto response = co_await allowed.receiveResponse();
-    granted = response.at("ok") == true;
-    const json other = {{"op", "backup"}, {"stanza", "payroll"}};
-    auto refused = co_await client.openChannel(other);
-    co_await refused.receiveResponse();
-  }, false);
+  auto outcome = attempt(
+      pki,
+      [&](uint16_t port) -> asio::awaitable<void> {
+        auto settings = pki.clientSettings("agent", port);
+        auto client = co_await Client::connect(settings);
+        const json ok = {{"op", "backup"}, {"stanza", "main"}};
+        auto allowed = co_await client.openChannel(ok);
+        auto response = co_await allowed.receiveResponse();
+        granted = response.at("ok") == true;
+        const json other = {{"op", "backup"}, {"stanza", "payroll"}};
+        auto refused = co_await client.openChannel(other);
+        co_await refused.receiveResponse();
+      },
+      false);
   CHECK(granted);
   checkError(outcome.client, ErrorCode::Auth, "CN 'agent' is not authorised for stanza 'payroll'");
   CHECK(outcome.server.empty());
@@ -172,8 +175,11 @@ TEST_CASE("certificates made by scripts/make-certs work for the server and a cli
   auto made = run({std::string(PGBR_TEST_SOURCE_DIR) + "/scripts/make-certs", dir.path().string(), "127.0.0.1", "db1"});
   REQUIRE_MESSAGE(made.exitCode == 0, made.err);
   asio::io_context io;
-  TlsServerSettings serverSettings{.address = "127.0.0.1", .port = 0, .caFile = dir / "ca.crt",
-                                   .certFile = dir / "server.crt", .keyFile = dir / "server.key",
+  TlsServerSettings serverSettings{.address = "127.0.0.1",
+                                   .port = 0,
+                                   .caFile = dir / "ca.crt",
+                                   .certFile = dir / "server.crt",
+                                   .keyFile = dir / "server.key",
                                    .auth = {{"db1", {"main"}}}};
   Server server(io, serverSettings);
   server.handle("whoami", [](Session& session, Channel& channel, const json&) -> asio::awaitable<void> {
@@ -182,8 +188,11 @@ TEST_CASE("certificates made by scripts/make-certs work for the server and a cli
   });
   server.start();
   runTest(io, [&]() -> asio::awaitable<void> {
-    TlsClientSettings settings{.host = "127.0.0.1", .port = server.port(), .caFile = dir / "ca.crt",
-                               .certFile = dir / "db1.crt", .keyFile = dir / "db1.key"};
+    TlsClientSettings settings{.host = "127.0.0.1",
+                               .port = server.port(),
+                               .caFile = dir / "ca.crt",
+                               .certFile = dir / "db1.crt",
+                               .keyFile = dir / "db1.key"};
     auto client = co_await Client::connect(settings);
     const json request = {{"op", "whoami"}};
     auto channel = co_await client.openChannel(request);

@@ -88,7 +88,8 @@ struct TestCa::Keys {
   Cert cert;
 };
 
-TestCa::TestCa(std::filesystem::path dir, const std::string& name) : dir_(std::move(dir)), keys_(std::make_unique<Keys>()) {
+TestCa::TestCa(std::filesystem::path dir, const std::string& name)
+    : dir_(std::move(dir)), keys_(std::make_unique<Keys>()) {
   std::filesystem::create_directories(dir_);
   keys_->key = makeKey();
   keys_->cert = makeCert(keys_->key.get(), name, serial_++, -1, 3650);
@@ -139,7 +140,10 @@ CertFiles TestCa::client(const std::string& commonName) {
 }
 
 CertFiles TestCa::expiredClient(const std::string& commonName) {
-  return issue({.commonName = commonName, .clientAuth = true, .validFromDays = -30, .validToDays = -1,
+  return issue({.commonName = commonName,
+                .clientAuth = true,
+                .validFromDays = -30,
+                .validToDays = -1,
                 .fileStem = commonName + "-expired"});
 }
 

@@ -24,11 +24,11 @@ struct CertRequest {
   bool clientAuth = false;
   int validFromDays = -1;  // relative to now
   int validToDays = 365;
-  std::string fileStem;    // "<stem>.crt", "<stem>.key"; the CN when empty
+  std::string fileStem;  // "<stem>.crt", "<stem>.key"; the CN when empty
 };
 
 class TestCa {
-public:
+ public:
   // Makes the CA's key and self-signed certificate in `dir` (created if missing).
   explicit TestCa(std::filesystem::path dir, const std::string& name = "pgbr test CA");
   ~TestCa();
@@ -45,7 +45,7 @@ public:
   // A client certificate whose validity ended yesterday.
   CertFiles expiredClient(const std::string& commonName);
 
-private:
+ private:
   struct Keys;
   std::filesystem::path dir_;
   std::filesystem::path certFile_;
