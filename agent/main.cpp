@@ -49,7 +49,15 @@ int main(int argc, char** argv) {
       return 0;
     }
     LogSettings settings = logSettings(*config);
-    configureLogging(settings);
+    try {
+      configureLogging(settings);
+    } catch (const Error& error) {
+      // A log file another user created (root ran the command once by hand) must not stop
+      // PostgreSQL's archiving: carry on without the file, and say so.
+      settings.file = LogLevel::Off;
+      configureLogging(settings);
+      logWarn("{}: continuing without a log file", error.what());
+    }
     console = settings.console;
     for (const auto& warning : config->warnings()) logWarn("{}", warning);
     logInfo("{}", commandBeginMessage(*config));

@@ -29,9 +29,21 @@ AgentCluster::AgentCluster(RepoFixture& repo, std::string stanzaOptions, std::st
       config_);
 }
 
-RunResult AgentCluster::agent(const std::vector<std::string>& args, std::chrono::seconds timeout) {
-  std::vector<std::string> argv = {agentBinary().string(), "--config=" + config_.string(), "--stanza=" + stanza_};
+namespace {
+
+// server-ping is the one command without a stanza.
+std::vector<std::string> agentArgv(const fs::path& config, const std::string& stanza,
+                                   const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {agentBinary().string(), "--config=" + config.string()};
+  if (args.empty() || args.back() != "server-ping") argv.push_back("--stanza=" + stanza);
   argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
+
+}  // namespace
+
+RunResult AgentCluster::agent(const std::vector<std::string>& args, std::chrono::seconds timeout) {
+  std::vector<std::string> argv = agentArgv(config_, stanza_, args);
   RunOptions options;
   options.timeout = timeout;
   options.cwd = repo_.dir();
@@ -39,8 +51,7 @@ RunResult AgentCluster::agent(const std::vector<std::string>& args, std::chrono:
 }
 
 RunResult AgentCluster::agentAsPostgres(const std::vector<std::string>& args, std::chrono::seconds timeout) {
-  std::vector<std::string> argv = {agentBinary().string(), "--config=" + config_.string(), "--stanza=" + stanza_};
-  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<std::string> argv = agentArgv(config_, stanza_, args);
   RunOptions options;
   options.timeout = timeout;
   options.user = "postgres";
