@@ -22,8 +22,8 @@ BackupLocks::Guard BackupLocks::acquire(std::string_view stanza, std::string hol
   if (auto it = active_.find(stanza); it != active_.end()) {
     const Active& running = *it->second;
     fail(ErrorCode::BackupInProgress,
-         "a backup of stanza '{}' is already running{} (started {} by {}): wait for it to finish, or stop it",
-         stanza, running.label.empty() ? "" : " as " + running.label, utcTimestamp(running.since), running.holder);
+         "a backup of stanza '{}' is already running{} (started {} by {}): wait for it to finish, or stop it", stanza,
+         running.label.empty() ? "" : " as " + running.label, utcTimestamp(running.since), running.holder);
   }
   auto active = std::make_shared<Active>();
   active->stanza = std::string(stanza);

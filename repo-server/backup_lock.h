@@ -19,18 +19,18 @@
 namespace pgbr::repo {
 
 class BackupLocks {
-public:
+ public:
   // What is known about a backup in progress.
   struct Active {
     std::string stanza;
     std::string holder;  // "client certificate CN 'db1' (client 10.0.0.5:40112)"
     std::time_t since = 0;
-    std::string label;   // set once the backup is planned; guarded by the locks' mutex
+    std::string label;                     // set once the backup is planned; guarded by the locks' mutex
     std::atomic<uint64_t> bytesStored{0};  // chunk bytes this stanza stored while the backup ran
   };
 
   class Guard {
-  public:
+   public:
     Guard(BackupLocks& locks, std::shared_ptr<Active> active) : locks_(&locks), active_(std::move(active)) {}
     Guard(Guard&& other) noexcept : locks_(other.locks_), active_(std::move(other.active_)) {}
     Guard& operator=(Guard&&) = delete;
@@ -38,7 +38,7 @@ public:
     Active& active() const { return *active_; }
     void setLabel(std::string label);
 
-  private:
+   private:
     BackupLocks* locks_;
     std::shared_ptr<Active> active_;
   };
@@ -50,7 +50,7 @@ public:
   void addStored(std::string_view stanza, uint64_t bytes);
   bool held(std::string_view stanza) const;
 
-private:
+ private:
   mutable std::mutex mutex_;
   std::map<std::string, std::shared_ptr<Active>, std::less<>> active_;
 };

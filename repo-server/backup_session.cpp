@@ -68,9 +68,8 @@ BackupPlan planBackup(Repository& repo, const StanzaIdentity& identity, std::str
   plan.startTime = startTime;
   std::optional<std::string> priorLabel;
   if (type == "diff") {
-    auto full = std::find_if(labels.rbegin(), labels.rend(), [](const std::string& l) {
-      return l.size() == kStampSize + 1 && l.back() == 'F';
-    });
+    auto full = std::find_if(labels.rbegin(), labels.rend(),
+                             [](const std::string& l) { return l.size() == kStampSize + 1 && l.back() == 'F'; });
     if (full != labels.rend()) priorLabel = *full;
   } else if (type == "incr" && !labels.empty()) {
     priorLabel = labels.back();
@@ -94,7 +93,9 @@ BackupPlan planBackup(Repository& repo, const StanzaIdentity& identity, std::str
 
 BackupSession::BackupSession(Repository& repo, const BackupSettings& settings, const StanzaIdentity& identity,
                              std::string_view type, std::time_t startTime, std::string holder)
-    : repo_(repo), identity_(identity), lock_(repo.backupLocks().acquire(identity.stanza, std::move(holder))),
+    : repo_(repo),
+      identity_(identity),
+      lock_(repo.backupLocks().acquire(identity.stanza, std::move(holder))),
       plan_(planBackup(repo, identity, type, startTime)),
       spool_(repo.keys(), repo.pipeline(), settings.spoolDirectory,
              fmt::format("backup {} of stanza '{}'", plan_.label, identity.stanza)) {
@@ -106,10 +107,10 @@ nlohmann::json BackupSession::response() const {
                           {"type", plan_.type},
                           {"prior", plan_.prior ? plan_.prior->toJson() : nlohmann::json(nullptr)}};
   if (plan_.type != plan_.requestedType)
-    response["reason"] = fmt::format("stanza '{}' has no {} backup of its current cluster to base a {} backup on: "
-                                     "taking a full backup",
-                                     identity_.stanza, plan_.requestedType == "diff" ? "full" : "prior",
-                                     plan_.requestedType);
+    response["reason"] = fmt::format(
+        "stanza '{}' has no {} backup of its current cluster to base a {} backup on: "
+        "taking a full backup",
+        identity_.stanza, plan_.requestedType == "diff" ? "full" : "prior", plan_.requestedType);
   return response;
 }
 
@@ -205,7 +206,9 @@ void BackupSession::checkChunks() {
   }
 }
 
-std::vector<std::string> BackupSession::missingWal() { return repo_.wal().missingSegments(identity_, walFirst_, walLast_); }
+std::vector<std::string> BackupSession::missingWal() {
+  return repo_.wal().missingSegments(identity_, walFirst_, walLast_);
+}
 
 nlohmann::json BackupSession::commit() {
   if (!finished_) fail(ErrorCode::Internal, "backup {}: committed before the entries ended", plan_.label);

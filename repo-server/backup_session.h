@@ -50,10 +50,10 @@ struct BackupSettings {
 };
 
 class BackupSession {
-public:
+ public:
   // Takes the stanza's backup lock (Error(BackupInProgress) when held), then plans the backup.
-  BackupSession(Repository& repo, const BackupSettings& settings, const StanzaIdentity& identity,
-                std::string_view type, std::time_t startTime, std::string holder);
+  BackupSession(Repository& repo, const BackupSettings& settings, const StanzaIdentity& identity, std::string_view type,
+                std::time_t startTime, std::string holder);
 
   const BackupPlan& plan() const { return plan_; }
   // {"label", "type", "prior": header | null, "reason"?}: the RESPONSE to the request.
@@ -77,7 +77,7 @@ public:
   // Writes the manifest: the commit. Returns the END trailer for the agent.
   nlohmann::json commit();
 
-private:
+ private:
   Repository& repo_;
   StanzaIdentity identity_;
   BackupLocks::Guard lock_;

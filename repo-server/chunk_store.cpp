@@ -107,16 +107,24 @@ void ChunkStore::sealAndWrite(const std::shared_ptr<Sealing>& sealing) {
 
 void ChunkStore::flush() {
   std::shared_ptr<Sealing> last;
+  std::vector<std::shared_ptr<Sealing>> earlier;  // seals in progress hold blobs put before this call
   {
     std::lock_guard lock(mutex_);
+    earlier.assign(sealing_.begin(), sealing_.end());
     if (!open_->builder.empty()) {
       last = std::exchange(open_, std::make_shared<Sealing>());
       sealing_.push_back(last);
     }
   }
   if (last) sealAndWrite(last);
+  // Only those: under steady uploads new seals keep starting, and waiting for an empty list
+  // could take forever.
   std::unique_lock lock(mutex_);
-  sealed_.wait(lock, [&] { return sealing_.empty(); });
+  sealed_.wait(lock, [&] {
+    return std::none_of(earlier.begin(), earlier.end(), [&](const std::shared_ptr<Sealing>& s) {
+      return std::find(sealing_.begin(), sealing_.end(), s) != sealing_.end();
+    });
+  });
 }
 
 void ChunkStore::mergeSegmentsIfNeeded() {
@@ -125,7 +133,12 @@ void ChunkStore::mergeSegmentsIfNeeded() {
     std::lock_guard lock(mutex_);
     if (merging_ || segments_.size() <= options_.maxSegments) return;
     merging_ = true;
+    // The smallest segments, down to half the limit: large segments are rewritten rarely, so
+    // the index is not rewritten whole (nor held in memory whole) every few packs.
     inputs = segments_;
+    std::stable_sort(inputs.begin(), inputs.end(),
+                     [](const auto& a, const auto& b) { return a->entryCount() < b->entryCount(); });
+    inputs.resize(std::max<size_t>(2, segments_.size() - options_.maxSegments / 2));
   }
   try {
     std::vector<ChunkLocation> all;

@@ -53,8 +53,9 @@ public:
   bool put(const ChunkId& id, BlobKind kind, const ChunkId& base, uint32_t plainLength,
            std::span<const uint8_t> envelope, const BlockMap* blockMap);
 
-  // Seals the open pack and waits for every seal in progress: afterwards every blob put before
-  // the call is durable and indexed. Throws FileWrite.
+  // Seals the open pack and waits for the seals in progress when it was called: afterwards every
+  // blob put before the call is durable and indexed, unless a seal by another thread failed
+  // (its blobs are forgotten: check with isDurable()). Throws FileWrite when its own seal fails.
   void flush();
 
   // The stored blob (envelope) of a location returned by locate(), and its block map.

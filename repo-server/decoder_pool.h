@@ -13,13 +13,12 @@
 namespace pgbr::repo {
 
 class ChunkDecoderPool {
-public:
+ public:
   explicit ChunkDecoderPool(std::shared_ptr<const Keyring> keys) : keys_(std::move(keys)) {}
 
   class Lease {
-  public:
-    Lease(ChunkDecoderPool& pool, std::unique_ptr<ChunkDecoder> decoder)
-        : pool_(&pool), decoder_(std::move(decoder)) {}
+   public:
+    Lease(ChunkDecoderPool& pool, std::unique_ptr<ChunkDecoder> decoder) : pool_(&pool), decoder_(std::move(decoder)) {}
     Lease(Lease&&) noexcept = default;
     Lease& operator=(Lease&&) = delete;
     ~Lease() {
@@ -28,7 +27,7 @@ public:
     ChunkDecoder& operator*() const { return *decoder_; }
     ChunkDecoder* operator->() const { return decoder_.get(); }
 
-  private:
+   private:
     ChunkDecoderPool* pool_;
     std::unique_ptr<ChunkDecoder> decoder_;
   };
@@ -45,7 +44,7 @@ public:
     return Lease(*this, std::make_unique<ChunkDecoder>(keys_));
   }
 
-private:
+ private:
   void giveBack(std::unique_ptr<ChunkDecoder> decoder) {
     std::lock_guard lock(mutex_);
     free_.push_back(std::move(decoder));

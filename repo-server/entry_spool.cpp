@@ -14,20 +14,20 @@ namespace pgbr::repo {
 
 // Appends to the spool file (no fsync: the file never outlives the process).
 class EntrySpool::FileSink final : public ByteSink {
-public:
+ public:
   FileSink(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
   void write(std::span<const uint8_t> data) override { writeFd(fd_, data, path_); }
   void finish() override {}
   void cancel() noexcept override {}
 
-private:
+ private:
   int fd_;
   std::string path_;
 };
 
 // Reads the spool file from its start, independently of the writer's position.
 class EntrySpool::FileSource final : public ByteSource {
-public:
+ public:
   FileSource(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
   size_t read(std::span<uint8_t> buffer) override {
     size_t n = preadFd(fd_, buffer, offset_, path_);
@@ -35,20 +35,20 @@ public:
     return n;
   }
 
-private:
+ private:
   int fd_;
   std::string path_;
   uint64_t offset_ = 0;
 };
 
 class EntrySpool::ReplayImpl final : public EntrySpool::Replay {
-public:
+ public:
   ReplayImpl(int fd, const std::string& path, std::shared_ptr<const Keyring> keys, const std::string& what)
       : records_(std::make_unique<FileSource>(fd, path), std::move(keys), KeyPurpose::Metadata, what),
         reader_(records_, what) {}
   std::optional<ManifestEntry> next() override { return reader_.next(); }
 
-private:
+ private:
   RecordReader records_;
   ManifestReader reader_;
 };
@@ -61,13 +61,15 @@ EntrySpool::EntrySpool(std::shared_ptr<const Keyring> keys, const PipelineSpec& 
     // A filesystem without O_TMPFILE: a named file, unlinked at once.
     std::string pattern = directory + "/.pgbr-spool-XXXXXX";
     fd = ::mkostemp(pattern.data(), O_CLOEXEC);
-    if (fd < 0) fd = -errno;
-    else ::unlink(pattern.c_str());
+    if (fd < 0)
+      fd = -errno;
+    else
+      ::unlink(pattern.c_str());
   }
   if (fd < 0) failErrno(ErrorCode::FileOpen, "cannot create a temporary file in", directory, -fd);
   fd_ = UniqueFd(fd);
-  sink_ = std::make_unique<RecordWriter>(std::make_unique<FileSink>(fd_.get(), path_), keys_, KeyPurpose::Metadata,
-                                         spec);
+  sink_ =
+      std::make_unique<RecordWriter>(std::make_unique<FileSink>(fd_.get(), path_), keys_, KeyPurpose::Metadata, spec);
   writer_ = std::make_unique<ManifestWriter>(*sink_, ManifestHeader{});
 }
 

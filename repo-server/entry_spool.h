@@ -22,7 +22,7 @@
 namespace pgbr::repo {
 
 class EntrySpool {
-public:
+ public:
   // directory holds the temporary file; what names the backup in messages.
   EntrySpool(std::shared_ptr<const Keyring> keys, const PipelineSpec& spec, const std::string& directory,
              std::string what);
@@ -44,13 +44,13 @@ public:
 
   // Reads the entries back in order (after close()); each Replay starts from the first.
   class Replay {
-  public:
+   public:
     virtual ~Replay() = default;
     virtual std::optional<ManifestEntry> next() = 0;
   };
   std::unique_ptr<Replay> replay();
 
-private:
+ private:
   class FileSink;
   class FileSource;
   class ReplayImpl;
@@ -60,7 +60,7 @@ private:
   std::string what_;
   std::string path_;  // for messages
   UniqueFd fd_;
-  std::unique_ptr<ByteSink> sink_;                // the record stream into the file
+  std::unique_ptr<ByteSink> sink_;  // the record stream into the file
   std::unique_ptr<ManifestWriter> writer_;
   std::string line_;
   std::string lastPath_;

@@ -47,6 +47,8 @@ std::string utcTimestamp(std::time_t time) {
                      tm.tm_min, tm.tm_sec);
 }
 
-std::string utcTimestampNow() { return utcTimestamp(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now())); }
+std::string utcTimestampNow() {
+  return utcTimestamp(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()));
+}
 
 }  // namespace pgbr::repo

@@ -10,7 +10,7 @@
 namespace pgbr::repo {
 
 class LockFile {
-public:
+ public:
   // Creates the file (and its directory) if needed and locks it without waiting. Throws
   // FileOpen when it cannot be created and `lockedMessage` as Error(FileOpen) when another
   // process holds the lock.
@@ -20,7 +20,7 @@ public:
 
   const std::string& path() const { return path_; }
 
-private:
+ private:
   std::string path_;
   UniqueFd fd_;
 };

@@ -19,7 +19,8 @@ int main(int argc, char** argv) {
   try {
     Config config = parseConfig(Binary::Repo, argc, argv, processEnvironment());
     if (config.commandName() == "help" || config.commandName() == "version") {
-      std::string text = config.commandName() == "help" ? helpText(Binary::Repo, config.args()) : versionText(Binary::Repo);
+      std::string text =
+          config.commandName() == "help" ? helpText(Binary::Repo, config.args()) : versionText(Binary::Repo);
       std::fwrite(text.data(), 1, text.size(), stdout);
       return 0;
     }

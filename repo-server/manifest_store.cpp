@@ -16,7 +16,7 @@ std::string backupsDir(std::string_view stanza) { return stanzaPath(stanza) + "/
 // The storage writer under the record stream, counting what passes through it so write() can
 // report the stored size, and keeping the writer's result.
 class CountingSink final : public ByteSink {
-public:
+ public:
   explicit CountingSink(std::unique_ptr<StorageWriter> out) : out_(std::move(out)) {}
   void write(std::span<const uint8_t> data) override {
     out_->write(data);
@@ -27,7 +27,7 @@ public:
   uint64_t bytes() const { return bytes_; }
   WriteResult result() const { return out_->result(); }
 
-private:
+ private:
   std::unique_ptr<StorageWriter> out_;
   uint64_t bytes_ = 0;
 };
@@ -82,8 +82,7 @@ ManifestHeader ManifestStore::readHeader(std::string_view stanza, std::string_vi
   return reader.header();
 }
 
-uint64_t ManifestStore::write(const ManifestHeader& header,
-                              const std::function<std::optional<ManifestEntry>()>& next) {
+uint64_t ManifestStore::write(const ManifestHeader& header, const std::function<std::optional<ManifestEntry>()>& next) {
   std::string file = path(header.stanza, header.label);
   auto counting = std::make_unique<CountingSink>(storage_.openWrite(file, WriteMode::IfAbsent));
   CountingSink& counted = *counting;

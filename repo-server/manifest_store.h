@@ -24,7 +24,7 @@ namespace pgbr::repo {
 inline constexpr std::string_view kManifestSuffix = ".manifest";
 
 class ManifestStore {
-public:
+ public:
   // spec gives the record size and compression of written manifests.
   ManifestStore(Storage& storage, std::shared_ptr<const Keyring> keys, PipelineSpec spec)
       : storage_(storage), keys_(std::move(keys)), spec_(spec) {}
@@ -47,7 +47,7 @@ public:
   // is visible when anything fails. Returns the stored size.
   uint64_t write(const ManifestHeader& header, const std::function<std::optional<ManifestEntry>()>& next);
 
-private:
+ private:
   Storage& storage_;
   std::shared_ptr<const Keyring> keys_;
   PipelineSpec spec_;

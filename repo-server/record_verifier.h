@@ -19,7 +19,7 @@
 namespace pgbr::repo {
 
 class RecordVerifier {
-public:
+ public:
   using PlaintextCallback = std::function<void(std::span<const uint8_t> plaintext)>;
 
   // name is used in messages ("WAL file '000000010000000000000003'").
@@ -33,7 +33,7 @@ public:
 
   uint64_t records() const { return sequence_; }
 
-private:
+ private:
   void openRecord(std::span<const uint8_t> envelope, const PlaintextCallback& onPlaintext);
 
   EnvelopeCodec codec_;

@@ -76,7 +76,8 @@ Repository::Opened Repository::openOrCreate(Storage& storage, const RepositoryOp
   std::optional<std::string_view> passphrase;
   if (options.passphrase) passphrase = *options.passphrase;
   if (options.cipher == Cipher::Aes256Gcm && (!passphrase || passphrase->empty()))
-    fail(ErrorCode::OptionRequired, "repo1-cipher-type is aes-256-gcm: set repo1-cipher-pass to the repository's passphrase");
+    fail(ErrorCode::OptionRequired,
+         "repo1-cipher-type is aes-256-gcm: set repo1-cipher-pass to the repository's passphrase");
   if (options.cipher == Cipher::None) passphrase.reset();
 
   Opened opened;
@@ -137,10 +138,17 @@ Repository::Repository(Storage& storage, RepositoryOptions options)
 
 Repository::Repository(std::unique_ptr<Storage> owned, std::optional<LockFile> lock, Storage& storage, Opened opened,
                        const RepositoryOptions& options)
-    : lock_(std::move(lock)), owned_(std::move(owned)), storage_(storage), info_(opened.info),
+    : lock_(std::move(lock)),
+      owned_(std::move(owned)),
+      storage_(storage),
+      info_(opened.info),
       keys_(std::make_shared<const Keyring>(opened.master.key, opened.master.currentKeyId)),
-      pipeline_(pipelineOf(info_)), chunks_(std::make_unique<ChunkStore>(storage_, options.chunkStore)),
-      decoders_(keys_), stanzas_(storage_), wal_(storage_, keys_), manifests_(storage_, keys_, pipeline_) {}
+      pipeline_(pipelineOf(info_)),
+      chunks_(std::make_unique<ChunkStore>(storage_, options.chunkStore)),
+      decoders_(keys_),
+      stanzas_(storage_),
+      wal_(storage_, keys_),
+      manifests_(storage_, keys_, pipeline_) {}
 
 std::unique_ptr<Repository> Repository::openPosix(const std::string& path, RepositoryOptions options) {
   std::error_code ec;

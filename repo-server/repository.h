@@ -31,9 +31,9 @@ inline constexpr std::string_view kRepositoryFile = "pgbr-repository.json";
 inline constexpr std::string_view kLockFile = "pgbr-repository.lock";
 
 struct RepositoryOptions {
-  Cipher cipher = Cipher::None;          // repo1-cipher-type
-  std::optional<std::string> passphrase; // repo1-cipher-pass; required for aes-256-gcm
-  uint32_t chunkSize = kDefaultChunkSize;  // for a new repository
+  Cipher cipher = Cipher::None;                                    // repo1-cipher-type
+  std::optional<std::string> passphrase;                           // repo1-cipher-pass; required for aes-256-gcm
+  uint32_t chunkSize = kDefaultChunkSize;                          // for a new repository
   PassphraseKdfParams kdf = PassphraseKdfParams::scryptDefault();  // for a new key file
   ChunkStoreOptions chunkStore;
 };
@@ -48,7 +48,7 @@ struct RepositoryInfo {
 };
 
 class Repository {
-public:
+ public:
   // Opens (or, when storage holds nothing, creates) the repository in storage. Throws
   // RepoVersion for a newer format, OptionInvalidValue when options.cipher contradicts the
   // repository, Crypto for a missing or wrong passphrase, Corrupt for damaged metadata.
@@ -74,7 +74,7 @@ public:
   ManifestStore& manifests() { return manifests_; }
   BackupLocks& backupLocks() { return backupLocks_; }
 
-private:
+ private:
   struct Opened;
   Repository(std::unique_ptr<Storage> owned, std::optional<LockFile> lock, Storage& storage, Opened opened,
              const RepositoryOptions& options);

@@ -11,7 +11,6 @@
 
 #include <csignal>
 #include <cstring>
-#include <filesystem>
 #include <thread>
 
 namespace pgbr::repo {
@@ -19,7 +18,8 @@ namespace pgbr::repo {
 ServerConfig serverConfig(const Config& config) {
   ServerConfig settings;
   if (config.choice("repo-type") != "posix")
-    fail(ErrorCode::OptionInvalidValue, "{}: this pgbr-repo serves posix repositories only", config.describe("repo-type"));
+    fail(ErrorCode::OptionInvalidValue, "{}: this pgbr-repo serves posix repositories only",
+         config.describe("repo-type"));
   auto& tls = settings.tls;
   tls.address = config.str("tls-server-address");
   tls.port = static_cast<uint16_t>(config.integer("tls-server-port"));
@@ -27,7 +27,8 @@ ServerConfig serverConfig(const Config& config) {
   tls.certFile = config.str("tls-server-cert-file");
   tls.keyFile = config.str("tls-server-key-file");
   for (const auto& [commonName, stanzas] : config.map("tls-server-auth")) tls.auth[commonName] = split(stanzas, ',');
-  tls.minVersion = config.choice("tls-min-version") == "1.2" ? protocol::TlsVersion::Tls12 : protocol::TlsVersion::Tls13;
+  tls.minVersion =
+      config.choice("tls-min-version") == "1.2" ? protocol::TlsVersion::Tls12 : protocol::TlsVersion::Tls13;
   settings.limits.idleTimeout = config.duration("io-timeout");
 
   settings.repoPath = config.str("repo-path");
@@ -38,9 +39,9 @@ ServerConfig serverConfig(const Config& config) {
   settings.workers = static_cast<size_t>(config.integer("process-max"));
   unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
   settings.networkThreads = std::min<size_t>(cpus, 4);
-  std::error_code ec;
-  auto temp = std::filesystem::temp_directory_path(ec);
-  settings.service.backup.spoolDirectory = ec ? "/tmp" : temp.string();
+  // Spooled manifest entries go to anonymous files on the repository's disk (never to a tmpfs in
+  // memory); they never appear in it and vanish with the process.
+  settings.service.backup.spoolDirectory = settings.repoPath;
   return settings;
 }
 

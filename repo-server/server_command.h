@@ -23,7 +23,7 @@ struct ServerConfig {
   std::string repoPath;
   RepositoryOptions repository;
   ServiceSettings service;
-  size_t workers = 4;         // process-max
+  size_t workers = 4;  // process-max
   size_t networkThreads = 2;
   std::chrono::milliseconds shutdownGrace{10'000};
 };

@@ -48,12 +48,9 @@ asio::awaitable<void> RepoService::repoKeys(Session& session, Channel& channel, 
   Json dataKeys = Json::object();
   for (uint32_t id = 1; id <= keys.currentKeyId(); ++id)
     dataKeys[std::to_string(id)] = base64(keys.key(KeyPurpose::Data, id).bytes());
-  const Json response{{"repoId", repo_.info().id},
-                      {"cipher", cipherName(repo_.info().cipher)},
-                      {"chunkSize", repo_.info().chunkSize},
-                      {"pipeline", repo_.pipeline().toJson()},
-                      {"currentKeyId", keys.currentKeyId()},
-                      {"chunkIdKey", base64(keys.chunkIdKey().bytes())},
+  const Json response{{"repoId", repo_.info().id},           {"cipher", cipherName(repo_.info().cipher)},
+                      {"chunkSize", repo_.info().chunkSize}, {"pipeline", repo_.pipeline().toJson()},
+                      {"currentKeyId", keys.currentKeyId()}, {"chunkIdKey", base64(keys.chunkIdKey().bytes())},
                       {"dataKeys", std::move(dataKeys)}};
   logDetail("{} fetched the repository's chunk and data keys", describeClient(session));
   co_await channel.sendResponse(response);

@@ -35,7 +35,7 @@ struct ServiceSettings {
 };
 
 class RepoService {
-public:
+ public:
   RepoService(Repository& repo, WorkerPool& pool, ServiceSettings settings);
 
   // Registers every handler; call before Server::start().
@@ -58,7 +58,7 @@ public:
   asio::awaitable<void> manifestGet(Session& session, Channel& channel, const Json& request);
   asio::awaitable<void> info(Session& session, Channel& channel, const Json& request);
 
-private:
+ private:
   // Jobs a request keeps in flight on the pool.
   size_t depth() const { return pool_.threads() * 2; }
   asio::awaitable<void> sleep(std::chrono::milliseconds duration);

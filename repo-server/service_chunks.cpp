@@ -46,7 +46,7 @@ PutCounts putRecords(Repository& repo, const std::vector<uint8_t>& batch) {
 
 // Splits the DATA byte stream into batches of whole records (records may span DATA frames).
 class RecordBatcher {
-public:
+ public:
   explicit RecordBatcher(size_t batchBytes) : batchBytes_(batchBytes) {}
 
   // Adds bytes; returns a batch of whole records once batchBytes of them are complete.
@@ -66,7 +66,7 @@ public:
     return take(complete);
   }
 
-private:
+ private:
   // Bytes of pending_ that form whole records, checking each record's length.
   size_t completeRecords() {
     while (scanned_ + kLengthSize <= pending_.size()) {
@@ -182,9 +182,11 @@ asio::awaitable<void> RepoService::chunksGet(Session& session, Channel& channel,
       size_t at = out.size();
       out.resize(at + kLengthSize + length);
       putU32(out, at, length);
-      std::copy(blob.location.id.bytes().begin(), blob.location.id.bytes().end(), out.begin() + static_cast<ptrdiff_t>(at + kLengthSize));
+      std::copy(blob.location.id.bytes().begin(), blob.location.id.bytes().end(),
+                out.begin() + static_cast<ptrdiff_t>(at + kLengthSize));
       out[at + kLengthSize + ChunkId::kSize] = blob.kind;
-      std::copy(bytes.begin(), bytes.end(), out.begin() + static_cast<ptrdiff_t>(at + kLengthSize + ChunkId::kSize + 1));
+      std::copy(bytes.begin(), bytes.end(),
+                out.begin() + static_cast<ptrdiff_t>(at + kLengthSize + ChunkId::kSize + 1));
     }
     return out;
   };

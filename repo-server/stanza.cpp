@@ -90,8 +90,8 @@ std::vector<StanzaIdentity> StanzaStore::load(std::string_view stanza) {
     if (!object) continue;  // removed while listing
     auto identity = StanzaIdentity::fromJson(*object, what);
     if (identity.stanza != stanza || identityPath(stanza, identity.seq) != path)
-      fail(ErrorCode::Corrupt, "{} names stanza '{}' and number {}, which do not match its path", what,
-           identity.stanza, identity.seq);
+      fail(ErrorCode::Corrupt, "{} names stanza '{}' and number {}, which do not match its path", what, identity.stanza,
+           identity.seq);
     identities.push_back(std::move(identity));
   }
   if (identities.empty()) return identities;
@@ -102,7 +102,8 @@ std::vector<StanzaIdentity> StanzaStore::load(std::string_view stanza) {
 
 StanzaStore::Created StanzaStore::create(const StanzaIdentity& requested) {
   checkStanzaName(requested.stanza);
-  if (requested.systemId == 0) fail(ErrorCode::Format, "stanza '{}': the system identifier must not be 0", requested.stanza);
+  if (requested.systemId == 0)
+    fail(ErrorCode::Format, "stanza '{}': the system identifier must not be 0", requested.stanza);
   if (!pg::isValidWalSegmentSize(requested.walSegmentSize))
     fail(ErrorCode::Format, "stanza '{}': {} bytes is not a WAL segment size PostgreSQL uses", requested.stanza,
          requested.walSegmentSize);

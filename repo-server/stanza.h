@@ -45,7 +45,7 @@ void checkStanzaName(std::string_view name);
 std::string stanzaPath(std::string_view stanza);
 
 class StanzaStore {
-public:
+ public:
   explicit StanzaStore(Storage& storage) : storage_(storage) {}
 
   struct Created {
@@ -66,7 +66,7 @@ public:
   // Names of every stanza with an identity, sorted.
   std::vector<std::string> list();
 
-private:
+ private:
   std::vector<StanzaIdentity> load(std::string_view stanza);
 
   Storage& storage_;

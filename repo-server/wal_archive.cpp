@@ -34,6 +34,9 @@ std::optional<std::pair<std::string, std::string>> parseObjectName(std::string_v
   return std::make_pair(std::move(name), std::move(tag));
 }
 
+// The tag of a WAL file from the HMAC of its plaintext.
+std::string tagOf(const Sha256Digest& mac) { return toHex(std::span(mac).first(kTagDigits / 2)); }
+
 bool isLowerHex(std::string_view text) {
   return std::all_of(text.begin(), text.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
@@ -42,8 +45,7 @@ bool isLowerHex(std::string_view text) {
 
 std::string walTag(const Keyring& keys, std::span<const uint8_t> plaintext) {
   HmacSha256 mac(keys.chunkIdKey());
-  auto digest = mac.mac(plaintext);
-  return toHex(std::span(digest).first(kTagDigits / 2));
+  return tagOf(mac.mac(plaintext));
 }
 
 void WalArchive::checkName(std::string_view name) {
@@ -65,8 +67,8 @@ std::string WalArchive::directory(const StanzaIdentity& cluster) const {
 std::string WalArchive::objectPath(const StanzaIdentity& cluster, std::string_view name, std::string_view tag) {
   checkName(name);
   checkTag(tag);
-  return fmt::format("{}/wal/{}/{}/{}.{}{}", stanzaPath(cluster.stanza), cluster.systemId, directoryOf(name), name,
-                     tag, kSuffix);
+  return fmt::format("{}/wal/{}/{}/{}.{}{}", stanzaPath(cluster.stanza), cluster.systemId, directoryOf(name), name, tag,
+                     kSuffix);
 }
 
 std::vector<StoredWal> WalArchive::listDirectory(const std::string& dir) {
@@ -195,14 +197,19 @@ std::unique_ptr<WalPush> WalArchive::beginPush(const StanzaIdentity& cluster, st
 }
 
 WalPush::WalPush(WalArchive& archive, const StanzaIdentity& cluster, std::string name, uint64_t size, std::string tag)
-    : archive_(archive), cluster_(cluster), name_(std::move(name)), size_(size), tag_(std::move(tag)),
-      kind_(pg::walFileKind(name_)), verifier_(archive.keys_, KeyPurpose::Data, fmt::format("WAL file '{}'", name_)),
+    : archive_(archive),
+      cluster_(cluster),
+      name_(std::move(name)),
+      size_(size),
+      tag_(std::move(tag)),
+      kind_(pg::walFileKind(name_)),
+      verifier_(archive.keys_, KeyPurpose::Data, fmt::format("WAL file '{}'", name_)),
       mac_(archive.keys_->chunkIdKey()) {
   WalArchive::checkName(name_);
   WalArchive::checkTag(tag_);
   if (size_ > kMaxWalFileSize)
-    fail(ErrorCode::Format, "WAL file '{}' is announced with {} bytes, more than the largest WAL segment (1 GiB)", name_,
-         size_);
+    fail(ErrorCode::Format, "WAL file '{}' is announced with {} bytes, more than the largest WAL segment (1 GiB)",
+         name_, size_);
   if (auto stored = archive_.find(cluster_, name_)) {
     if (stored->tag != tag_) archive_.mismatch(cluster_, *stored, tag_);
     // The identical file is archived: the upload is still read and checked, but not stored.
@@ -240,8 +247,7 @@ WalPush::Result WalPush::finish() {
   verifier_.finish();
   if (received_ != size_)
     fail(ErrorCode::Corrupt, "WAL file '{}' was announced with {} bytes but holds {}", name_, size_, received_);
-  auto digest = mac_.end();
-  std::string tag = toHex(std::span(digest).first(kTagDigits / 2));
+  std::string tag = tagOf(mac_.end());
   if (tag != tag_)
     fail(ErrorCode::Corrupt, "WAL file '{}' was announced with tag {} but its content has tag {}", name_, tag_, tag);
   if (kind_ == pg::WalFileKind::Segment || kind_ == pg::WalFileKind::Partial) {

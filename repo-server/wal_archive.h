@@ -43,7 +43,7 @@ struct StoredWal {
 class WalPush;
 
 class WalArchive {
-public:
+ public:
   WalArchive(Storage& storage, std::shared_ptr<const Keyring> keys) : storage_(storage), keys_(std::move(keys)) {}
 
   // Throws Format unless name is a WAL file name pgbr archives (segment, .partial, .backup or
@@ -59,8 +59,7 @@ public:
   std::optional<StoredWal> findInHistory(const std::vector<StanzaIdentity>& clusters, std::string_view name);
   // Names of the cluster's WAL files in name order, within [from, to] (empty: unbounded), at
   // most max of them.
-  std::vector<std::string> list(const StanzaIdentity& cluster, std::string_view from, std::string_view to,
-                                size_t max);
+  std::vector<std::string> list(const StanzaIdentity& cluster, std::string_view from, std::string_view to, size_t max);
   // The first and last archived segment of the cluster, or nullopt when there is none.
   struct Range {
     std::string min;
@@ -75,10 +74,9 @@ public:
 
   // Starts a push of `name` (plaintext of `size` bytes with this tag). Throws ArchiveMismatch at
   // once when another version of the file is archived.
-  std::unique_ptr<WalPush> beginPush(const StanzaIdentity& cluster, std::string name, uint64_t size,
-                                     std::string tag);
+  std::unique_ptr<WalPush> beginPush(const StanzaIdentity& cluster, std::string name, uint64_t size, std::string tag);
 
-private:
+ private:
   friend class WalPush;
   std::string directory(const StanzaIdentity& cluster) const;
   std::vector<StoredWal> listDirectory(const std::string& dir);
@@ -93,7 +91,7 @@ private:
 // One upload of a WAL file: write() the record stream as it arrives (it is verified and
 // streamed to a temporary object), then finish(). Destroying it unfinished stores nothing.
 class WalPush {
-public:
+ public:
   enum class Result { Stored, Duplicate };
 
   WalPush(WalArchive& archive, const StanzaIdentity& cluster, std::string name, uint64_t size, std::string tag);
@@ -105,7 +103,7 @@ public:
   // ArchiveMismatch, storing nothing.
   Result finish();
 
-private:
+ private:
   void onPlaintext(std::span<const uint8_t> plaintext);
 
   WalArchive& archive_;

@@ -32,7 +32,7 @@
 namespace pgbr::repo {
 
 class WorkerPool {
-public:
+ public:
   explicit WorkerPool(size_t threads);
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
@@ -62,7 +62,7 @@ public:
     }
   }
 
-private:
+ private:
   size_t threads_;
   asio::thread_pool pool_;
 };
@@ -71,10 +71,9 @@ private:
 // R must be default-constructible and movable.
 template <typename R>
 class JobQueue {
-public:
+ public:
   JobQueue(WorkerPool& pool, asio::any_io_executor executor, size_t depth)
-      : pool_(pool), executor_(executor), depth_(depth < 1 ? 1 : depth),
-        state_(std::make_shared<State>(executor)) {}
+      : pool_(pool), executor_(executor), depth_(depth < 1 ? 1 : depth), state_(std::make_shared<State>(executor)) {}
 
   // Jobs started and not yet taken.
   size_t size() const { return state_->slots.size(); }
@@ -89,8 +88,10 @@ public:
     asio::co_spawn(pool_.executor(), std::move(task),
                    asio::bind_executor(executor_, [state = state_, slot](std::exception_ptr error, R value) {
                      slot->done = true;
-                     if (error) slot->error = error;
-                     else slot->value = std::move(value);
+                     if (error)
+                       slot->error = error;
+                     else
+                       slot->value = std::move(value);
                      state->signal.notify();
                    }));
   }
@@ -115,7 +116,7 @@ public:
     }
   }
 
-private:
+ private:
   struct Slot {
     bool done = false;
     std::optional<R> value;

@@ -14,10 +14,10 @@ namespace {
 
 constexpr std::time_t kTime = 1'764'042'199;  // 2025-11-25 03:43:19 UTC
 
-struct Fixture {
+template <typename Backend>
+struct Fixture : Backend {
   pgbr::test::TempDir spool{"pgbr-spool"};
-  MemoryStorage storage;
-  Repository repo{storage, testOptions()};
+  Repository repo{this->storage, testOptions()};
   StanzaIdentity identity = repo.stanzas().create(clusterIdentity()).identity;
   BackupSettings settings{spool.path().string()};
 
@@ -65,19 +65,21 @@ TEST_CASE("labels follow pgBackRest in UTC and give back their time") {
   CHECK(thrown([] { makeBackupLabel("partial", kTime); }).code() == ErrorCode::Format);
 }
 
-TEST_CASE("a diff or incr without a prior full becomes a full, and the response says why") {
-  Fixture f;
+TEST_CASE_TEMPLATE("a diff or incr without a prior full becomes a full, and the response says why", Backend, InMemory,
+                   OnDisk) {
+  Fixture<Backend> f;
   auto session = f.begin("diff");
   CHECK(session->plan().type == "full");
   CHECK(session->plan().label == "20251125-034319F");
-  auto response = session->response();
+  json response = session->response();
   CHECK(response["type"] == "full");
   CHECK(response["prior"].is_null());
   CHECK(response["reason"].get<std::string>().find("full backup") != std::string::npos);
 }
 
-TEST_CASE("a committed full, then a diff and an incr descend from it with later labels") {
-  Fixture f;
+TEST_CASE_TEMPLATE("a committed full, then a diff and an incr descend from it with later labels", Backend, InMemory,
+                   OnDisk) {
+  Fixture<Backend> f;
   std::string full = f.commit("full", kTime, 100);
   CHECK(full == "20251125-034319F");
   auto header = f.repo.manifests().readHeader("main", full);
@@ -100,8 +102,8 @@ TEST_CASE("a committed full, then a diff and an incr descend from it with later 
   CHECK(incr->response()["prior"]["label"] == diff);
 }
 
-TEST_CASE("one backup per stanza at a time, and the lock goes with the session") {
-  Fixture f;
+TEST_CASE_TEMPLATE("one backup per stanza at a time, and the lock goes with the session", Backend, InMemory, OnDisk) {
+  Fixture<Backend> f;
   auto first = f.begin("full");
   auto error = thrown([&] { f.begin("full"); });
   CHECK(error.code() == ErrorCode::BackupInProgress);
@@ -113,8 +115,9 @@ TEST_CASE("one backup per stanza at a time, and the lock goes with the session")
   CHECK_NOTHROW(f.begin("full"));
 }
 
-TEST_CASE("entries must be valid and in manifest order, however the bytes are split") {
-  Fixture f;
+TEST_CASE_TEMPLATE("entries must be valid and in manifest order, however the bytes are split", Backend, InMemory,
+                   OnDisk) {
+  Fixture<Backend> f;
   auto chunks = f.store(1, 1);
   {
     auto session = f.begin("full");
@@ -139,8 +142,9 @@ TEST_CASE("entries must be valid and in manifest order, however the bytes are sp
   }
 }
 
-TEST_CASE("a backup naming a chunk the repository lacks, or of another cluster, commits nothing") {
-  Fixture f;
+TEST_CASE_TEMPLATE("a backup naming a chunk the repository lacks, or of another cluster, commits nothing", Backend,
+                   InMemory, OnDisk) {
+  Fixture<Backend> f;
   auto stored = f.store(1, 1);
   auto lost = sealChunk(f.repo.keys(), chunkPlaintext(99));
   f.archive(16, 17);
@@ -174,8 +178,9 @@ TEST_CASE("a backup naming a chunk the repository lacks, or of another cluster, 
   CHECK(f.repo.manifests().labels("main").empty());
 }
 
-TEST_CASE("the WAL from the start to the stop segment must be archived before the commit") {
-  Fixture f;
+TEST_CASE_TEMPLATE("the WAL from the start to the stop segment must be archived before the commit", Backend, InMemory,
+                   OnDisk) {
+  Fixture<Backend> f;
   auto chunks = f.store(1, 1);
   f.archive(16, 16);
   auto session = f.begin("full");

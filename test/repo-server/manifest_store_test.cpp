@@ -49,8 +49,10 @@ uint64_t write(ManifestStore& store, const ManifestHeader& h) {
 
 }  // namespace
 
-TEST_CASE("a manifest is written under its label, encrypted, and reads back whole") {
-  MemoryStorage storage;
+TEST_CASE_TEMPLATE("a manifest is written under its label, encrypted, and reads back whole", Backend, InMemory,
+                   OnDisk) {
+  Backend backend;
+  Storage& storage = backend.storage;
   Repository repo(storage, testOptions());
   auto& store = repo.manifests();
   CHECK(write(store, header("20261125-034319F")) > 0);
@@ -65,8 +67,10 @@ TEST_CASE("a manifest is written under its label, encrypted, and reads back whol
   CHECK_FALSE(reader.next());
 }
 
-TEST_CASE("labels list oldest first, latest resolves to the newest, an unknown label is BackupMissing") {
-  MemoryStorage storage;
+TEST_CASE_TEMPLATE("labels list oldest first, latest resolves to the newest, an unknown label is BackupMissing",
+                   Backend, InMemory, OnDisk) {
+  Backend backend;
+  Storage& storage = backend.storage;
   Repository repo(storage, testOptions());
   auto& store = repo.manifests();
   CHECK(thrown([&] { store.resolve("main", "latest"); }).code() == ErrorCode::BackupMissing);

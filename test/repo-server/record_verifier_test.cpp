@@ -11,9 +11,7 @@ using namespace pgbr::repo::test;
 
 namespace {
 
-std::shared_ptr<const Keyring> keyring() {
-  return std::make_shared<const Keyring>(SecretKey::random(), 1);
-}
+std::shared_ptr<const Keyring> keyring() { return std::make_shared<const Keyring>(SecretKey::random(), 1); }
 
 // Feeds `stream` in pieces of `piece` bytes and returns the plaintext.
 std::vector<uint8_t> verify(const std::shared_ptr<const Keyring>& keys, std::span<const uint8_t> stream, size_t piece) {

@@ -10,6 +10,8 @@
 #include "common/filter/chunk.h"
 #include "common/filter/record_stream.h"
 #include "common/pg/wal_name.h"
+#include "common/storage/memory_storage.h"
+#include "common/storage/posix_storage.h"
 #include "common/text.h"
 #include "protocol/client.h"
 #include "protocol/server.h"
@@ -36,6 +38,16 @@ constexpr uint64_t kSystemId = 7311234567890123456ull;
 constexpr uint64_t kOtherSystemId = 7300000000000000001ull;
 constexpr uint32_t kSegmentSize = 1u << 20;  // initdb --wal-segsize=1: small segments for tests
 constexpr std::string_view kPassphrase = "correct horse battery staple";
+
+// The storages repository tests run on (TEST_CASE_TEMPLATE over both): in memory, and posix
+// in a temporary directory.
+struct InMemory {
+  MemoryStorage storage;
+};
+struct OnDisk {
+  pgbr::test::TempDir dir{"pgbr-repo"};
+  PosixStorage storage{dir.path().string()};
+};
 
 inline RepositoryOptions testOptions(bool encrypted = true) {
   RepositoryOptions options;
@@ -79,7 +91,8 @@ inline std::string segmentName(uint64_t number, uint32_t timeline = 1) {
 }
 
 // The record stream an agent sends for a WAL file (data key, 64 KiB records).
-inline std::vector<uint8_t> sealRecords(const std::shared_ptr<const Keyring>& keys, std::span<const uint8_t> plaintext) {
+inline std::vector<uint8_t> sealRecords(const std::shared_ptr<const Keyring>& keys,
+                                        std::span<const uint8_t> plaintext) {
   auto sink = std::make_unique<VectorSink>();
   VectorSink& out = *sink;
   PipelineSpec spec;
@@ -155,10 +168,17 @@ inline std::string entryLines(const std::vector<ManifestEntry>& entries) {
 // The END an agent sends for a backup from segment `first` to `last` of timeline 1.
 inline json backupEnd(uint64_t first, uint64_t last, double archiveTimeout = 60, uint64_t systemId = kSystemId) {
   pg::Lsn start(first * kSegmentSize + 0x28), stop(last * kSegmentSize + 0x100);
-  json header{{"startLsn", start.toString()},  {"stopLsn", stop.toString()},          {"timeline", 1},
-              {"backupLabel", "START WAL LOCATION: " + start.toString()},            {"tablespaceMap", ""},
-              {"startTime", 1'700'000'000}, {"stopTime", 1'700'000'100}, {"pgVersion", 15},
-              {"systemId", std::to_string(systemId)}, {"agentHost", "db1"}, {"agentVersion", "0.1.0"}};
+  json header{{"startLsn", start.toString()},
+              {"stopLsn", stop.toString()},
+              {"timeline", 1},
+              {"backupLabel", "START WAL LOCATION: " + start.toString()},
+              {"tablespaceMap", ""},
+              {"startTime", 1'700'000'000},
+              {"stopTime", 1'700'000'100},
+              {"pgVersion", 15},
+              {"systemId", std::to_string(systemId)},
+              {"agentHost", "db1"},
+              {"agentVersion", "0.1.0"}};
   return {{"header", header}, {"archiveTimeout", archiveTimeout}};
 }
 
@@ -176,10 +196,9 @@ inline Error thrown(const std::function<void()>& action) {
 // ---- Handler tests: a RepoService on a TLS server in this process --------------------------
 
 class ServiceHarness {
-public:
+ public:
   explicit ServiceHarness(Storage& storage, RepositoryOptions options = testOptions(),
-                          std::map<std::string, std::vector<std::string>> auth = {{"agent", {"*"}}},
-                          size_t workers = 2)
+                          std::map<std::string, std::vector<std::string>> auth = {{"agent", {"*"}}}, size_t workers = 2)
       : repo_(std::make_unique<Repository>(storage, options)), pool_(workers) {
     ServiceSettings settings;
     settings.backup.spoolDirectory = spool_.path().string();
@@ -212,7 +231,7 @@ public:
     pgbr::test::runTest(io_, std::move(wrapped), 2, std::chrono::seconds(300));
   }
 
-private:
+ private:
   pgbr::test::Pki pki_;
   pgbr::test::TempDir spool_{"pgbr-spool"};
   std::unique_ptr<Repository> repo_;
@@ -253,7 +272,8 @@ inline asio::awaitable<Download> download(protocol::Client& client, const json& 
   auto channel = co_await client.openChannel(request);
   Download result;
   result.response = co_await channel.receiveResponse();
-  while (auto piece = co_await channel.receiveData()) result.data.insert(result.data.end(), piece->begin(), piece->end());
+  while (auto piece = co_await channel.receiveData())
+    result.data.insert(result.data.end(), piece->begin(), piece->end());
   result.trailer = channel.trailer();
   co_return result;
 }
@@ -298,3 +318,6 @@ inline json stanzaCreateRequest(const StanzaIdentity& identity) {
 }
 
 }  // namespace pgbr::repo::test
+
+TYPE_TO_STRING(pgbr::repo::test::InMemory);
+TYPE_TO_STRING(pgbr::repo::test::OnDisk);

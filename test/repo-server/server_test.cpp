@@ -160,35 +160,27 @@ TEST_CASE("pgbr-repo help and version print and exit 0; a bad option exits with 
 TEST_CASE("a server killed mid-backup leaves no manifest, and the restarted server serves the next backup") {
   RepoFixture fixture;
   std::vector<SealedChunk> early;
-  {
-    // A backup in progress: lock held, chunks sent, entries sent, no END yet.
-    asio::io_context io;
-    const auto settings = clientSettings(fixture);
-    pgbr::test::runTest(
-        io,
-        [&]() -> asio::awaitable<void> {
-          auto client = co_await Client::connect(settings);
-          co_await createStanza(client);
-          auto keys = co_await fetchKeys(client);
-          early = co_await storeChunks(client, keys, 1, 10);
-          const json request{{"op", "backup"}, {"stanza", kStanza}, {"type", "full"}};
-          auto channel = co_await client.openChannel(request);
-          co_await channel.receiveResponse();
-          const std::vector<ManifestEntry> entries{fileEntry("base/1", early)};
-          auto lines = pgbr::test::bytesOf(entryLines(entries));
-          co_await channel.sendData(lines);
-          co_await pgbr::test::sleepFor(std::chrono::milliseconds(200));
-          fixture.kill();  // while the channel is open
-          auto failure = [&]() -> asio::awaitable<void> {
-            const json end = backupEnd(16, 17);
-            co_await channel.sendEnd(end);
-            co_await channel.receiveData();
-          };
-          CHECK(co_await errorOf(failure));
-          channel.cancel();
-        },
-        1, std::chrono::seconds(300));
-  }
+  // A backup in progress: lock held, chunks sent, entries sent, no END yet.
+  withClient(fixture, [&](Client& client) -> asio::awaitable<void> {
+    co_await createStanza(client);
+    auto keys = co_await fetchKeys(client);
+    early = co_await storeChunks(client, keys, 1, 10);
+    const json request{{"op", "backup"}, {"stanza", kStanza}, {"type", "full"}};
+    auto channel = co_await client.openChannel(request);
+    co_await channel.receiveResponse();
+    const std::vector<ManifestEntry> entries{fileEntry("base/1", early)};
+    auto lines = pgbr::test::bytesOf(entryLines(entries));
+    co_await channel.sendData(lines);
+    co_await pgbr::test::sleepFor(std::chrono::milliseconds(200));
+    fixture.kill();  // while the channel is open
+    auto failure = [&]() -> asio::awaitable<void> {
+      const json end = backupEnd(16, 17);
+      co_await channel.sendEnd(end);
+      co_await channel.receiveData();
+    };
+    CHECK(co_await errorOf(failure));
+    channel.cancel();
+  });
   CHECK_FALSE(fixture.running());
   auto backups = fixture.repoPath() / "stanzas" / "main" / "backups";
   CHECK((!std::filesystem::exists(backups) || std::filesystem::is_empty(backups)));

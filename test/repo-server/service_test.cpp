@@ -20,7 +20,8 @@ namespace {
 
 SecretKey keyFromBase64(const std::string& text) {
   std::vector<uint8_t> bytes(text.size());
-  int n = EVP_DecodeBlock(bytes.data(), reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
+  int n =
+      EVP_DecodeBlock(bytes.data(), reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
   REQUIRE(n >= 32);
   return SecretKey(std::span(bytes).first(32));
 }
@@ -68,6 +69,23 @@ asio::awaitable<json> pushSegment(Client& client, const std::shared_ptr<const Ke
   const std::string name = segmentName(n);
   const auto segment = makeSegment(name, systemId, fill);
   co_return co_await pushWalRequest(client, keys, kStanza, name, segment);
+}
+
+// Runs body with a client (CN agent) that has created stanza main; closes it afterwards.
+void withStanza(ServiceHarness& harness, std::function<asio::awaitable<void>(Client&)> body) {
+  harness.run([&]() -> asio::awaitable<void> {
+    const auto settings = harness.clientSettings();
+    auto client = co_await Client::connect(settings);
+    std::exception_ptr failure;
+    try {
+      co_await createStanza(client, kStanza);
+      co_await body(client);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    co_await client.close();
+    if (failure) std::rethrow_exception(failure);
+  });
 }
 
 // A backup on an open channel: RESPONSE, entries, END; returns the server's END trailer.
@@ -188,10 +206,7 @@ TEST_CASE("a full backup end to end: keys, stanza, chunks, WAL, commit, manifest
 TEST_CASE("chunks.put refuses a chunk whose id does not match its content, and stores nothing") {
   MemoryStorage storage;
   ServiceHarness harness(storage);
-  harness.run([&]() -> asio::awaitable<void> {
-    const auto settings = harness.clientSettings();
-    auto client = co_await Client::connect(settings);
-    co_await createStanza(client, kStanza);
+  withStanza(harness, [&](Client& client) -> asio::awaitable<void> {
     auto honest = sealChunk(harness.keys(), chunkPlaintext(1));
     auto other = sealChunk(harness.keys(), chunkPlaintext(2));
     // The envelope of one chunk offered under another chunk's id (a poisoning attempt).
@@ -210,7 +225,6 @@ TEST_CASE("chunks.put refuses a chunk whose id does not match its content, and s
     auto damagedError = co_await errorOf(putDamaged);
     REQUIRE(damagedError);
     CHECK(damagedError->code() == ErrorCode::Corrupt);
-    co_await client.close();
   });
   harness.repo().chunks().flush();
   CHECK(storage.list("packs", true).empty());
@@ -220,13 +234,12 @@ TEST_CASE("chunks.put refuses a chunk whose id does not match its content, and s
 TEST_CASE("wal.push of a segment from another cluster is refused naming both system identifiers") {
   MemoryStorage storage;
   ServiceHarness harness(storage);
-  harness.run([&]() -> asio::awaitable<void> {
-    const auto settings = harness.clientSettings();
-    auto client = co_await Client::connect(settings);
-    co_await createStanza(client, kStanza);
+  withStanza(harness, [&](Client& client) -> asio::awaitable<void> {
     std::string name = segmentName(3);
     auto foreign = makeSegment(name, kOtherSystemId);
-    auto push = [&]() -> asio::awaitable<void> { co_await pushWalRequest(client, harness.keys(), kStanza, name, foreign); };
+    auto push = [&]() -> asio::awaitable<void> {
+      co_await pushWalRequest(client, harness.keys(), kStanza, name, foreign);
+    };
     auto error = co_await errorOf(push);
     REQUIRE(error);
     CHECK(error->code() == ErrorCode::PgMismatch);
@@ -235,17 +248,13 @@ TEST_CASE("wal.push of a segment from another cluster is refused naming both sys
     const json listRequest{{"op", "wal.list"}, {"stanza", "main"}};
     json listed = co_await call(client, listRequest);
     CHECK(listed["files"].empty());
-    co_await client.close();
   });
 }
 
 TEST_CASE("a duplicate identical wal.push succeeds, a different one fails naming the file, wal.get returns it") {
   MemoryStorage storage;
   ServiceHarness harness(storage);
-  harness.run([&]() -> asio::awaitable<void> {
-    const auto settings = harness.clientSettings();
-    auto client = co_await Client::connect(settings);
-    co_await createStanza(client, kStanza);
+  withStanza(harness, [&](Client& client) -> asio::awaitable<void> {
     std::string name = segmentName(5);
     auto segment = makeSegment(name, kSystemId, 1);
     json stored = co_await pushWalRequest(client, harness.keys(), kStanza, name, segment);
@@ -273,7 +282,6 @@ TEST_CASE("a duplicate identical wal.push succeeds, a different one fails naming
     auto missing = co_await errorOf(get);
     REQUIRE(missing);
     CHECK(missing->code() == ErrorCode::ArchiveMissing);
-    co_await client.close();
   });
 }
 
@@ -349,10 +357,7 @@ TEST_CASE("a stanza the client certificate is not granted is refused for every r
 TEST_CASE("a backup whose WAL does not arrive within archive-timeout fails and commits nothing") {
   MemoryStorage storage;
   ServiceHarness harness(storage);
-  harness.run([&]() -> asio::awaitable<void> {
-    const auto settings = harness.clientSettings();
-    auto client = co_await Client::connect(settings);
-    co_await createStanza(client, kStanza);
+  withStanza(harness, [&](Client& client) -> asio::awaitable<void> {
     const std::vector<SealedChunk> chunk{sealChunk(harness.keys(), chunkPlaintext(1))};
     co_await putChunks(client, chunk);
     co_await pushSegment(client, harness.keys(), 16, kSystemId, 1);
@@ -363,7 +368,6 @@ TEST_CASE("a backup whose WAL does not arrive within archive-timeout fails and c
     REQUIRE(error);
     CHECK(error->code() == ErrorCode::ArchiveTimeout);
     CHECK(std::string(error->what()).find(segmentName(17)) != std::string::npos);
-    co_await client.close();
   });
   CHECK(storage.list("stanzas/main/backups").empty());
 }
@@ -407,10 +411,7 @@ TEST_CASE("a full filesystem during a chunk upload fails cleanly with nothing co
   auto options = testOptions();
   options.chunkStore.packSize = 256 * 1024;
   ServiceHarness harness(full, options);
-  harness.run([&]() -> asio::awaitable<void> {
-    const auto settings = harness.clientSettings();
-    auto client = co_await Client::connect(settings);
-    co_await createStanza(client, kStanza);
+  withStanza(harness, [&](Client& client) -> asio::awaitable<void> {
     std::vector<SealedChunk> chunks;
     for (uint64_t i = 0; i < 40; ++i) chunks.push_back(sealChunk(harness.keys(), chunkPlaintext(i)));
     auto put = [&]() -> asio::awaitable<void> { co_await putChunks(client, chunks); };
@@ -424,7 +425,6 @@ TEST_CASE("a full filesystem during a chunk upload fails cleanly with nothing co
     auto backup = [&]() -> asio::awaitable<void> { co_await runBackup(client, kFull, entries, end); };
     auto commitError = co_await errorOf(backup);
     REQUIRE(commitError);
-    co_await client.close();
   });
   CHECK(memory.list("stanzas/main/backups").empty());
   CHECK(memory.list("packs", true).empty());

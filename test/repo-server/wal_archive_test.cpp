@@ -15,24 +15,25 @@ using namespace pgbr::repo::test;
 
 namespace {
 
-struct Fixture {
-  MemoryStorage storage;
-  Repository repo{storage, testOptions()};
+template <typename Backend>
+struct Fixture : Backend {
+  Repository repo{this->storage, testOptions()};
   StanzaIdentity identity = repo.stanzas().create(clusterIdentity()).identity;
 };
 
 }  // namespace
 
-TEST_CASE("a pushed segment is stored once under its name and tag, and an identical push is a duplicate") {
-  Fixture f;
+TEST_CASE_TEMPLATE("a pushed segment is stored once under its name and tag, and an identical push is a duplicate",
+                   Backend, InMemory, OnDisk) {
+  Fixture<Backend> f;
   std::string name = segmentName(3);
   auto segment = makeSegment(name);
   CHECK(pushWal(f.repo, f.identity, name, segment) == WalPush::Result::Stored);
   auto stored = f.repo.wal().find(f.identity, name);
   REQUIRE(stored);
   CHECK(stored->tag == walTag(*f.repo.keys(), segment));
-  CHECK(stored->path == "stanzas/main/wal/" + std::to_string(kSystemId) + "/0000000100000000/" + name + "." +
-                            stored->tag + ".wal");
+  CHECK(stored->path ==
+        "stanzas/main/wal/" + std::to_string(kSystemId) + "/0000000100000000/" + name + "." + stored->tag + ".wal");
   CHECK(f.repo.wal().plainSize(*stored) == kSegmentSize);
   // The stored object is the record stream; it opens to the segment.
   auto reader = f.storage.openRead(stored->path);
@@ -42,8 +43,9 @@ TEST_CASE("a pushed segment is stored once under its name and tag, and an identi
   CHECK(f.storage.list(parentPath(stored->path)).size() == 1);
 }
 
-TEST_CASE("a different file under an archived name is ArchiveMismatch naming the file, and nothing changes") {
-  Fixture f;
+TEST_CASE_TEMPLATE("a different file under an archived name is ArchiveMismatch naming the file, and nothing changes",
+                   Backend, InMemory, OnDisk) {
+  Fixture<Backend> f;
   std::string name = segmentName(4);
   pushWal(f.repo, f.identity, name, makeSegment(name, kSystemId, 1));
   auto before = f.repo.wal().find(f.identity, name);
@@ -53,8 +55,9 @@ TEST_CASE("a different file under an archived name is ArchiveMismatch naming the
   CHECK(f.repo.wal().find(f.identity, name)->tag == before->tag);
 }
 
-TEST_CASE("a segment of another cluster is refused naming both system identifiers, and nothing is stored") {
-  Fixture f;
+TEST_CASE_TEMPLATE("a segment of another cluster is refused naming both system identifiers, and nothing is stored",
+                   Backend, InMemory, OnDisk) {
+  Fixture<Backend> f;
   std::string name = segmentName(5);
   auto error = thrown([&] { pushWal(f.repo, f.identity, name, makeSegment(name, kOtherSystemId)); });
   CHECK(error.code() == ErrorCode::PgMismatch);
@@ -63,14 +66,14 @@ TEST_CASE("a segment of another cluster is refused naming both system identifier
   CHECK_FALSE(f.repo.wal().find(f.identity, name));
 }
 
-TEST_CASE("a push whose size, tag, name or content does not match what was announced stores nothing") {
-  Fixture f;
+TEST_CASE_TEMPLATE("a push whose size, tag, name or content does not match what was announced stores nothing", Backend,
+                   InMemory, OnDisk) {
+  Fixture<Backend> f;
   std::string name = segmentName(6);
   auto segment = makeSegment(name);
   auto stream = sealRecords(f.repo.keys(), segment);
   std::string tag = walTag(*f.repo.keys(), segment);
-  auto attempt = [&](uint64_t size, const std::string& withTag, std::span<const uint8_t> bytes,
-                     const std::string& as) {
+  auto attempt = [&](uint64_t size, const std::string& withTag, std::span<const uint8_t> bytes, const std::string& as) {
     return thrown([&] {
       auto push = f.repo.wal().beginPush(f.identity, as, size, withTag);
       push->write(bytes);
@@ -85,14 +88,15 @@ TEST_CASE("a push whose size, tag, name or content does not match what was annou
   CHECK(attempt(segment.size(), tag, stream, segmentName(7)).code() == ErrorCode::Format);
   CHECK(attempt(segment.size(), tag, stream, "pg_control").code() == ErrorCode::Format);
   std::vector<uint8_t> shortSegment(segment.begin(), segment.begin() + 100'000);
-  CHECK(attempt(shortSegment.size(), walTag(*f.repo.keys(), shortSegment), sealRecords(f.repo.keys(), shortSegment),
-                name)
-            .code() == ErrorCode::Format);
+  CHECK(
+      attempt(shortSegment.size(), walTag(*f.repo.keys(), shortSegment), sealRecords(f.repo.keys(), shortSegment), name)
+          .code() == ErrorCode::Format);
   CHECK(f.storage.list("stanzas/main/wal", true).empty());
 }
 
-TEST_CASE("history, backup and partial files are archived beside segments and listed in name order") {
-  Fixture f;
+TEST_CASE_TEMPLATE("history, backup and partial files are archived beside segments and listed in name order", Backend,
+                   InMemory, OnDisk) {
+  Fixture<Backend> f;
   for (uint64_t n = 1; n <= 3; ++n) pushWal(f.repo, f.identity, segmentName(n), makeSegment(segmentName(n)));
   auto history = pgbr::test::bytesOf("1\t0/3000000\tno recovery target specified\n");
   pushWal(f.repo, f.identity, "00000002.history", history);
@@ -114,8 +118,9 @@ TEST_CASE("history, backup and partial files are archived beside segments and li
   CHECK(f.repo.wal().plainSize(*f.repo.wal().find(f.identity, "00000002.history")) == history.size());
 }
 
-TEST_CASE("concurrent pushes of one name with different contents store exactly one of them") {
-  Fixture f;
+TEST_CASE_TEMPLATE("concurrent pushes of one name with different contents store exactly one of them", Backend, InMemory,
+                   OnDisk) {
+  Fixture<Backend> f;
   std::string name = segmentName(9);
   std::atomic<int> stored{0}, mismatched{0}, duplicates{0};
   std::vector<std::thread> threads;

@@ -77,8 +77,8 @@ void RepoFixture::writeServerConfig() {
       "process-max=2\n",
       repoPath().string(), options_.cipher ? "aes-256-gcm" : "none",
       options_.cipher ? "repo1-cipher-pass=" + options_.passphrase + "\n" : std::string(), port_,
-      ca_.certFile().string(), server_.cert.string(), server_.key.string(), auth,
-      (dir() / "server" / "log").string(), (dir() / "server" / "lock").string());
+      ca_.certFile().string(), server_.cert.string(), server_.key.string(), auth, (dir() / "server" / "log").string(),
+      (dir() / "server" / "lock").string());
   for (const auto& line : options_.serverOptions) text += line + "\n";
   writeFile(serverConfig(), text);
   fs::permissions(serverConfig(), fs::perms(0600));
@@ -150,8 +150,7 @@ CertFiles RepoFixture::client(const std::string& cn) {
   return files;
 }
 
-fs::path RepoFixture::writeAgentConfig(const std::string& cn, const std::string& extra,
-                                      std::optional<fs::path> path) {
+fs::path RepoFixture::writeAgentConfig(const std::string& cn, const std::string& extra, std::optional<fs::path> path) {
   CertFiles files = client(cn);
   fs::path file = path.value_or(dir() / ("agent-" + cn + ".conf"));
   std::string text = fmt::format(

@@ -31,15 +31,15 @@
 namespace pgbr::test {
 
 struct RepoFixtureOptions {
-  bool cipher = true;                                      // repo1-cipher-type=aes-256-gcm, else none
-  std::string passphrase = "pgbr test passphrase";         // repo1-cipher-pass
+  bool cipher = true;                                       // repo1-cipher-type=aes-256-gcm, else none
+  std::string passphrase = "pgbr test passphrase";          // repo1-cipher-pass
   std::map<std::string, std::string> auth{{"agent", "*"}};  // tls-server-auth: CN -> "<stanza>[,<stanza>…]" or "*"
-  std::vector<std::string> serverOptions;                  // more "name=value" lines for the server's [global]
-  bool start = true;                                       // start the server in the constructor
+  std::vector<std::string> serverOptions;                   // more "name=value" lines for the server's [global]
+  bool start = true;                                        // start the server in the constructor
 };
 
 class RepoFixture {
-public:
+ public:
   explicit RepoFixture(RepoFixtureOptions options = {});
   ~RepoFixture();
   RepoFixture(const RepoFixture&) = delete;
@@ -82,7 +82,7 @@ public:
   std::filesystem::path writeAgentConfig(const std::string& cn, const std::string& extra = "",
                                          std::optional<std::filesystem::path> path = std::nullopt);
 
-private:
+ private:
   void writeServerConfig();
   bool tryStart(std::chrono::seconds timeout, std::string& why);
 
