@@ -25,14 +25,12 @@
 #include "agent/repo_keys.h"
 #include "agent/tablespace_map.h"
 #include "agent/work_queue.h"
+#include "agent/worker_pool.h"
 #include "common/config/help.h"
 #include "common/log.h"
 #include "common/pg/server.h"
 #include "common/pg/version.h"
 #include "common/text.h"
-
-#include <asio/post.hpp>
-#include <asio/thread_pool.hpp>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -56,23 +54,6 @@ constexpr uint64_t kReorderCapacity = 64 * 1024;
 constexpr uint64_t kBatchBytes = 4 * 1024 * 1024;
 // JSON Lines collected before they are sent as one DATA message.
 constexpr size_t kManifestPiece = 256 * 1024;
-
-class FirstError {
- public:
-  // Keeps the first failure; later ones are consequences.
-  void set(std::exception_ptr error) {
-    std::lock_guard lock(mutex_);
-    if (!error_) error_ = std::move(error);
-  }
-  void rethrowIfSet() {
-    std::lock_guard lock(mutex_);
-    if (error_) std::rethrow_exception(error_);
-  }
-
- private:
-  std::mutex mutex_;
-  std::exception_ptr error_;
-};
 
 // The exclude option: "dir" leaves out the path and everything below it, "dir/" keeps the
 // directory itself and leaves out its contents.
@@ -129,36 +110,8 @@ class BackupPipeline {
     WorkQueue<BackupFileJob> jobs;
     ReaderContext context = context_;
     context.reorder = &reorder;
-    std::atomic<bool> stopping{false};
-    auto stopAll = [&](std::exception_ptr error) {
-      failure_.set(std::move(error));
-      stopping = true;
-      reorder.abort();
-      jobs.abort();
-    };
-
-    asio::thread_pool pool(workers_);
-    for (unsigned i = 0; i < workers_; ++i) {
-      asio::post(pool, [&] {
-        try {
-          BackupReader reader(context);
-          for (;;) {
-            auto job = jobs.tryPop();
-            if (!job) {
-              // Nothing waiting: send what the batch holds, so the entry at the head of the reorder
-              // buffer is never held back by a half-full batch.
-              reader.flush();
-              job = jobs.pop();
-              if (!job) break;
-            }
-            reader.process(*job);
-          }
-          if (!stopping) reader.flush();
-        } catch (...) {
-          stopAll(std::current_exception());
-        }
-      });
-    }
+    WorkerPool<BackupFileJob> workers(workers_, jobs, [&] { reorder.abort(); });
+    workers.start([&] { return BackupReader(context); });
 
     std::thread walker([&] {
       try {
@@ -166,7 +119,7 @@ class BackupPipeline {
         reorder.finishProducing();
         jobs.close();
       } catch (...) {
-        stopAll(std::current_exception());
+        workers.fail(std::current_exception());
       }
     });
 
@@ -174,11 +127,11 @@ class BackupPipeline {
     try {
       totals = emit(reorder);
     } catch (...) {
-      stopAll(std::current_exception());
+      workers.fail(std::current_exception());
     }
     walker.join();
-    pool.join();
-    failure_.rethrowIfSet();
+    workers.join();
+    workers.rethrow();
     return totals;
   }
 
@@ -223,7 +176,6 @@ class BackupPipeline {
       }
       ready.clear();
     }
-    failure_.rethrowIfSet();
     if (!lines.empty()) send();
     return totals;
   }
@@ -233,7 +185,6 @@ class BackupPipeline {
   const ExcludeList& excludes_;
   unsigned workers_;
   RepoChannel& manifest_;
-  FirstError failure_;
 };
 
 // Files and bytes the backup will read, for progress: a walk that only counts.

@@ -16,13 +16,11 @@
 #include "agent/restore_writer.h"
 #include "agent/tablespace_map.h"
 #include "agent/work_queue.h"
+#include "agent/worker_pool.h"
 #include "common/log.h"
 #include "common/pg/control.h"
 #include "common/storage/posix_io.h"
 #include "common/text.h"
-
-#include <asio/post.hpp>
-#include <asio/thread_pool.hpp>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -42,6 +40,9 @@ using nlohmann::json;
 namespace {
 
 constexpr uint64_t kBatchBytes = 8 * 1024 * 1024;
+constexpr uint64_t kQueuedChunkIds = 64 * 1024;
+// Files a restore keeps open at once, over all workers (well below the usual 1024 descriptors).
+constexpr size_t kOpenFiles = 768;
 
 // pg1-path must be absent or an empty directory.
 void requireEmpty(const std::string& path, const Config& config) {
@@ -50,7 +51,7 @@ void requireEmpty(const std::string& path, const Config& config) {
          "restore --delta and --force are not available in this release: restore into an empty or absent "
          "pg1-path");
   std::error_code ec;
-  auto status = std::filesystem::symlink_status(path, ec);
+  auto status = std::filesystem::status(path, ec);
   if (ec || status.type() == std::filesystem::file_type::not_found) return;
   if (status.type() != std::filesystem::file_type::directory)
     fail(ErrorCode::PathInvalid, "pg1-path '{}' exists and is not a directory", path);
@@ -86,22 +87,6 @@ struct DirectoryAttributes {
   int64_t mtime = 0;
   std::string user;
   std::string group;
-};
-
-class FirstError {
- public:
-  void set(std::exception_ptr error) {
-    std::lock_guard lock(mutex_);
-    if (!error_) error_ = std::move(error);
-  }
-  void rethrowIfSet() {
-    std::lock_guard lock(mutex_);
-    if (error_) std::rethrow_exception(error_);
-  }
-
- private:
-  std::mutex mutex_;
-  std::exception_ptr error_;
 };
 
 // Writes a small file the restore makes itself (backup_label, recovery.signal, …) into the data
@@ -204,40 +189,20 @@ int runRestore(const Config& config) {
   context.owners = &owners;
 
   unsigned workers = static_cast<unsigned>(config.integer("process-max"));
-  WorkQueue<ManifestEntry> jobs;
-  FirstError failure;
-  std::atomic<bool> stopping{false};
+  context.filesPerBatch = std::max<size_t>(8, kOpenFiles / workers);
+  // Entries waiting for a worker hold at most about this many chunk ids, whatever the manifest's size.
+  WorkQueue<ManifestEntry> jobs(kQueuedChunkIds);
   std::vector<DirectoryAttributes> directories;
   std::optional<ManifestEntry> control;
   std::set<std::string> linksUsed;
   TablespaceMapEntries restoredTablespaces;
   {
     ProgressReporter reporter("restore", progress);
-    asio::thread_pool pool(workers);
-    for (unsigned i = 0; i < workers; ++i) {
-      asio::post(pool, [&] {
-        try {
-          RestoreWriter writer(context);
-          for (;;) {
-            auto job = jobs.tryPop();
-            if (!job) {
-              writer.fetch();
-              job = jobs.pop();
-              if (!job) break;
-            }
-            writer.add(*job);
-          }
-          if (!stopping) writer.fetch();
-        } catch (...) {
-          failure.set(std::current_exception());
-          stopping = true;
-          jobs.abort();
-        }
-      });
-    }
+    WorkerPool<ManifestEntry> pool(workers, jobs);
+    pool.start([&] { return RestoreWriter(context); });
     try {
       while (auto entry = reader.next()) {
-        if (stopping) break;
+        if (pool.stopping()) break;
         uint32_t oid = 0;
         switch (entry->type) {
           case EntryType::Directory:
@@ -246,10 +211,12 @@ int runRestore(const Config& config) {
             break;
           case EntryType::File:
             checkFileEntry(*entry, header.chunkSize, what);
-            if (entry->path == pg::kControlFilePath)
+            if (entry->path == pg::kControlFilePath) {
               control = std::move(*entry);
-            else
-              jobs.push(std::move(*entry));
+            } else {
+              uint64_t weight = 1 + entry->chunks.size();
+              jobs.push(std::move(*entry), weight);
+            }
             break;
           case EntryType::Link:
             if (isTablespaceLink(entry->path, oid)) {
@@ -287,19 +254,17 @@ int runRestore(const Config& config) {
             break;
         }
       }
-      if (!stopping && !source.ended()) {
+      if (!pool.stopping() && !source.ended()) {
         while (manifestChannel.receiveData()) {
         }
       }
     } catch (...) {
-      failure.set(std::current_exception());
-      stopping = true;
-      jobs.abort();
+      pool.fail(std::current_exception());
     }
     jobs.close();
     pool.join();
+    pool.rethrow();
   }
-  failure.rethrowIfSet();
   for (const auto& [link, target] : linkMap)
     if (!linksUsed.contains(link)) logWarn("link-map names '{}', which is not a link in backup {}", link, header.label);
 
@@ -317,8 +282,8 @@ int runRestore(const Config& config) {
   if (!control) fail(ErrorCode::Corrupt, "{} has no {}: it cannot be restored", what, pg::kControlFilePath);
   {
     RestoreWriter writer(context);
-    writer.add(*control);
-    writer.fetch();
+    writer.process(*control);
+    writer.flush();
   }
 
   for (auto it = directories.rbegin(); it != directories.rend(); ++it) {

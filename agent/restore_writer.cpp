@@ -71,8 +71,8 @@ RestoreWriter::RestoreWriter(const RestoreContext& context)
 
 RestoreWriter::~RestoreWriter() = default;
 
-void RestoreWriter::add(const ManifestEntry& entry) {
-  if (files_.size() >= context_.filesPerBatch) fetch();
+void RestoreWriter::process(const ManifestEntry& entry) {
+  if (files_.size() >= context_.filesPerBatch) flush();
   auto file = std::make_unique<OpenFile>();
   file->entry = entry;
   file->fd = context_.tree->createFile(entry.path);
@@ -91,11 +91,11 @@ void RestoreWriter::add(const ManifestEntry& entry) {
     auto [it, inserted] = targets_.try_emplace(id);
     if (inserted) ids_.push_back(id);
     it->second.push_back({.file = raw, .offset = offset, .length = length});
-    if (ids_.size() >= context_.chunksPerBatch) fetch();
+    if (ids_.size() >= context_.chunksPerBatch) flush();
   }
 }
 
-void RestoreWriter::fetch() {
+void RestoreWriter::flush() {
   if (!ids_.empty()) {
     try {
       fetchBatch();

@@ -57,9 +57,9 @@ class RestoreWriter {
   ~RestoreWriter();
 
   // Creates the file and queues its chunks, fetching whenever the batch fills.
-  void add(const ManifestEntry& entry);
+  void process(const ManifestEntry& entry);
   // Fetches and writes everything queued.
-  void fetch();
+  void flush();
 
  private:
   struct OpenFile {

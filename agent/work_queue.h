@@ -1,26 +1,36 @@
-// A queue of jobs between one producer and the worker pool: push() never blocks (the producer
-// bounds what it hands out some other way, such as a ReorderBuffer), pop() waits for a job, and
-// tryPop() lets a worker notice that nothing is waiting and flush what it holds. close() lets the
-// workers drain what is left; abort() stops them at once.
+// A queue of jobs between one producer and the worker pool. Each job has a weight (a file: one
+// plus its chunk ids); push() blocks while the queued weight would exceed the capacity (a job
+// heavier than the capacity still goes in once the queue is empty), so a producer that reads
+// faster than the workers work never holds more than that. pop() waits for a job, tryPop() lets
+// a worker notice that nothing is waiting and flush what it holds. close() lets the workers
+// drain what is left; abort() stops everyone at once.
 //
 // Thread-safe: any number of producers and consumers.
 #pragma once
 
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <utility>
 
 namespace pgbr::agent {
 
 template <typename T>
 class WorkQueue {
  public:
-  void push(T job) {
-    std::lock_guard lock(mutex_);
-    if (aborted_) return;
-    jobs_.push_back(std::move(job));
+  explicit WorkQueue(uint64_t capacity = UINT64_MAX) : capacity_(capacity) {}
+
+  // Returns false (dropping the job) once the queue was aborted.
+  bool push(T job, uint64_t weight = 1) {
+    std::unique_lock lock(mutex_);
+    room_.wait(lock, [&] { return aborted_ || queued_ == 0 || queued_ + weight <= capacity_; });
+    if (aborted_) return false;
+    queued_ += weight;
+    jobs_.emplace_back(std::move(job), weight);
     changed_.notify_one();
+    return true;
   }
 
   // The next job; nullopt once the queue is closed and empty, or aborted.
@@ -52,20 +62,27 @@ class WorkQueue {
     std::lock_guard lock(mutex_);
     aborted_ = true;
     jobs_.clear();
+    queued_ = 0;
     changed_.notify_all();
+    room_.notify_all();
   }
 
  private:
   std::optional<T> takeLocked() {
     if (aborted_ || jobs_.empty()) return std::nullopt;
-    T job = std::move(jobs_.front());
+    auto [job, weight] = std::move(jobs_.front());
     jobs_.pop_front();
-    return job;
+    queued_ -= weight;
+    room_.notify_all();
+    return std::move(job);
   }
 
+  const uint64_t capacity_;
   mutable std::mutex mutex_;
   std::condition_variable changed_;
-  std::deque<T> jobs_;
+  std::condition_variable room_;
+  std::deque<std::pair<T, uint64_t>> jobs_;
+  uint64_t queued_ = 0;
   bool closed_ = false;
   bool aborted_ = false;
 };
