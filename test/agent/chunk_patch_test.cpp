@@ -104,7 +104,8 @@ TEST_CASE("a page marked unchanged beyond the base cannot be rebuilt") {
   auto patch = makePatch(baseId, base, result);
   // Clear page 1's bit and drop its delta: the page would have no source.
   patch[48] &= static_cast<uint8_t>(~2);
-  patch.resize(patch.size() - 8192);
+  REQUIRE(patch.size() > 8192);
+  patch.erase(patch.end() - 8192, patch.end());
   ByteBuffer out;
   CHECK_THROWS_WITH_AS(applyPatch(patch, baseId, base, out, "chunk x"),
                        "chunk x: page 1 is marked unchanged but lies beyond the base chunk", Error);

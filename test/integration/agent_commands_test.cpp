@@ -64,6 +64,18 @@ TEST_CASE("server-ping, stanza-create twice, and a pg1-path that is not the runn
   CHECK_MESSAGE(contains(otherData.err, "is not the data directory of the PostgreSQL server at socket directory"),
                 otherData.err);
 
+  // The other cluster, running, claims the stanza: the repository refuses it.
+  other.start();
+  fs::path otherConfig =
+      repo.writeAgentConfig("agent",
+                            fmt::format("\n[main]\npg1-path={}\npg1-port={}\npg1-socket-path={}\npg1-user=postgres\n",
+                                        other.dataDirectory().string(), other.port(), other.socketDirectory().string()),
+                            repo.dir() / "other.conf");
+  RunResult claimed =
+      run({agentBinary().string(), "--config=" + otherConfig.string(), "--stanza=main", "stanza-create"});
+  CHECK(claimed.exitCode == 52);
+  CHECK_MESSAGE(contains(claimed.err, other.controldataValue("Database system identifier")), claimed.err);
+
   std::string info = cluster.agentOk({"info"});
   CHECK(contains(info, "stanza: main"));
   CHECK(contains(info, "status: error (no valid backups)"));
@@ -156,6 +168,21 @@ TEST_CASE("archive-push refuses another cluster's segment; archive-get fetches e
   RunResult conflict = cluster.agentAsPostgres({"archive-push", history.string()});
   CHECK(conflict.exitCode == 63);
 
+  // A damaged archive copy is refused naming the file, and PostgreSQL gets nothing.
+  int stored = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(repo.repoPath() / "stanzas"))
+    if (entry.is_regular_file() && entry.path().filename().string().starts_with("00000007.history.")) {
+      flipByte(entry.path(), 48 + 3);
+      ++stored;
+    }
+  REQUIRE(stored == 1);
+  fs::path damaged = files.path() / "RECOVERYHISTORY";
+  RunResult corrupt = cluster.agentAsPostgres({"archive-get", "00000007.history", damaged.string()});
+  CHECK(corrupt.exitCode == 31);
+  CHECK_MESSAGE(contains(corrupt.err, "00000007.history"), corrupt.err);
+  CHECK_FALSE(fs::exists(damaged));
+  CHECK_FALSE(fs::exists(damaged.string() + ".pgbr-tmp"));
+
   // The cluster's own segments arrive through archive_command, and come back intact.
   cluster.switchWalAndWaitArchived();
   std::string segment = cluster.pg().psql("SELECT last_archived_wal FROM pg_stat_archiver");
@@ -165,13 +192,34 @@ TEST_CASE("archive-push refuses another cluster's segment; archive-get fetches e
   CHECK(fs::file_size(restoredSegment) == 16u * 1024 * 1024);
 }
 
-TEST_CASE("a corrupted byte in a pack makes the restore fail naming the file, and nothing wrong is written") {
-  RepoFixture repo;
+TEST_CASE("restores need an empty pg1-path and a certificate granted the stanza; a corrupted pack is refused") {
+  RepoFixture repo({.auth = {{"agent", "*"}, {"restorer", "main"}, {"stranger", "other"}}});
   AgentCluster cluster(repo, "start-fast=y\nprocess-max=2\n");
   cluster.pg().start();
   cluster.agentOk({"stanza-create"});
   cluster.pg().pgbench({"-i", "-s", "1"});
   std::string label(trim(cluster.agentOk({"--type=full", "backup"})));
+
+  TempDir elsewhere("pgbr-restore-elsewhere");
+  writeFile(elsewhere.path() / "full" / "PG_VERSION", "15\n");
+  RunResult notEmpty = cluster.agent({"--pg1-path=" + (elsewhere.path() / "full").string(), "restore"});
+  CHECK(notEmpty.exitCode == 24);
+  CHECK_MESSAGE(contains(notEmpty.err, "pg1-path '" + (elsewhere.path() / "full").string() + "' is not empty"),
+                notEmpty.err);
+  CHECK_MESSAGE(contains(notEmpty.err, "--delta or --force comes in a later release"), notEmpty.err);
+
+  // Another host's certificate restores when it is granted the stanza, and is refused when not.
+  for (std::string cn : {"restorer", "stranger"}) {
+    fs::path config = repo.writeAgentConfig(cn, "", repo.dir() / (cn + ".conf"));
+    RunResult result = run({agentBinary().string(), "--config=" + config.string(), "--stanza=main",
+                            "--pg1-path=" + (elsewhere.path() / cn).string(), "restore"});
+    if (cn == "restorer") {
+      CHECK_MESSAGE(result.exitCode == 0, describeRun("restore as " + cn, result));
+      CHECK(fs::exists(elsewhere.path() / cn / "global" / "pg_control"));
+    } else {
+      CHECK(result.exitCode == 42);
+    }
+  }
 
   // One byte in the first envelope's payload of every pack (packs start with a 16-byte header,
   // envelopes with a 48-byte one).

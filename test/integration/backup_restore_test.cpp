@@ -22,6 +22,7 @@ struct Cycle {
   std::string compress = "zstd";
   bool load = true;  // pgbench runs while the backup is taken
   std::string restoreType = "default";
+  bool incremental = false;  // restore an incr taken after the full (every backup restores on its own)
 };
 
 // pgbench tables, a table of large toasted values (half random, half repetitive) and a table and
@@ -103,6 +104,13 @@ void backupAndRestore(const Cycle& cycle) {
     auto code = load->wait(std::chrono::seconds(600));
     REQUIRE_MESSAGE(code == 0, ("pgbench: " + readFile(pg.root() / "pgbench.log")));
   }
+  if (cycle.incremental) {
+    pg.psql("INSERT INTO spaced SELECT i, 'after the full' FROM generate_series(100001, 100100) i");
+    std::string incr(trim(cluster.agentOk({"backup"})));  // type incr is the default
+    CHECK(incr.starts_with(label + "_"));
+    CHECK(incr.ends_with("I"));
+    label = incr;
+  }
   cluster.switchWalAndWaitArchived();
   std::string expected = comparable(pg.dumpall());
 
@@ -132,7 +140,7 @@ void backupAndRestore(const Cycle& cycle) {
   CHECK_MESSAGE(check.ok, check.output);
   CHECK(restored.pg().controldataValue("Database system identifier") ==
         pg.controldataValue("Database system identifier"));
-  CHECK(restored.pg().psql("SELECT count(*) FROM spaced") == "100000");
+  CHECK(restored.pg().psql("SELECT count(*) FROM spaced") == (cycle.incremental ? "100100" : "100000"));
   CHECK(restored.pg().psql("SELECT pg_tablespace_location(oid) FROM pg_tablespace WHERE spcname = 'ts1'") ==
         (tablespaces.path() / "ts1").string());
 }
@@ -143,6 +151,7 @@ TEST_CASE("full backup under pgbench load, encrypted with zstd, restores elsewhe
   backupAndRestore({.cipher = true, .compress = "zstd", .load = true, .restoreType = "default"});
 }
 
-TEST_CASE("full backup without encryption, with lz4, restores to its consistency point with type immediate") {
-  backupAndRestore({.cipher = false, .compress = "lz4", .load = false, .restoreType = "immediate"});
+TEST_CASE("an incr after a full, without encryption, with lz4, restores to its consistency point with type immediate") {
+  backupAndRestore(
+      {.cipher = false, .compress = "lz4", .load = false, .restoreType = "immediate", .incremental = true});
 }
