@@ -42,6 +42,18 @@ asio::awaitable<void> RepoService::sleep(std::chrono::milliseconds duration) {
   co_await timer.async_wait(asio::use_awaitable);
 }
 
+asio::awaitable<uint64_t> RepoService::sendAll(Channel& channel, ByteSource& source) {
+  std::vector<uint8_t> buffer(settings_.batchBytes);
+  uint64_t sent = 0;
+  for (;;) {
+    auto read = pool_.run([&] { return readFull(source, buffer); });
+    size_t n = co_await std::move(read);
+    if (n == 0) co_return sent;
+    sent += n;
+    co_await channel.sendData(std::span<const uint8_t>(buffer).first(n));
+  }
+}
+
 asio::awaitable<void> RepoService::repoKeys(Session& session, Channel& channel, const Json& request) {
   authorisedStanza(session, request);
   const Keyring& keys = *repo_.keys();
@@ -142,18 +154,9 @@ asio::awaitable<void> RepoService::manifestGet(Session& session, Channel& channe
   Opened opened = co_await std::move(open);
   const Json response{{"header", opened.header}};
   co_await channel.sendResponse(response);
-  uint64_t total = opened.head.size();
   co_await channel.sendData(opened.head);
-  auto source = std::shared_ptr<ByteSource>(std::move(opened.source));
-  std::vector<uint8_t> buffer(settings_.batchBytes);
-  for (;;) {
-    auto read = pool_.run([&] { return readFull(*source, buffer); });
-    size_t n = co_await std::move(read);
-    if (n == 0) break;
-    total += n;
-    co_await channel.sendData(std::span<const uint8_t>(buffer).first(n));
-  }
-  const Json trailer{{"bytes", total}};
+  uint64_t rest = co_await sendAll(channel, *opened.source);
+  const Json trailer{{"bytes", opened.head.size() + rest}};
   co_await channel.sendEnd(trailer);
 }
 

@@ -62,6 +62,8 @@ class RepoService {
   // Jobs a request keeps in flight on the pool.
   size_t depth() const { return pool_.threads() * 2; }
   asio::awaitable<void> sleep(std::chrono::milliseconds duration);
+  // Reads source to its end on the workers and sends it as DATA; returns the bytes sent.
+  asio::awaitable<uint64_t> sendAll(Channel& channel, ByteSource& source);
 
   Repository& repo_;
   WorkerPool& pool_;

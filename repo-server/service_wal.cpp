@@ -51,15 +51,7 @@ asio::awaitable<void> RepoService::walGet(Session& session, Channel& channel, co
   Found found = co_await std::move(find);
   const Json response{{"size", found.size}, {"tag", found.stored.tag}};
   co_await channel.sendResponse(response);
-  std::vector<uint8_t> buffer(settings_.batchBytes);
-  uint64_t sent = 0;
-  for (;;) {
-    auto read = pool_.run([&] { return readFull(*found.reader, buffer); });
-    size_t n = co_await std::move(read);
-    if (n == 0) break;
-    sent += n;
-    co_await channel.sendData(std::span<const uint8_t>(buffer).first(n));
-  }
+  uint64_t sent = co_await sendAll(channel, *found.reader);
   const Json trailer{{"bytes", sent}};
   co_await channel.sendEnd(trailer);
 }
