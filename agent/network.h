@@ -9,6 +9,11 @@
 // called from any thread except the network thread itself.
 #pragma once
 
+// A standard header before Asio's: Asio picks aligned_alloc or operator new for its handler
+// memory by whether libstdc++'s configuration is visible yet, and every file must pick the same
+// (AddressSanitizer reports the mix as alloc-dealloc-mismatch).
+#include <cstddef>
+
 #include <asio/co_spawn.hpp>
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>

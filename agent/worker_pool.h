@@ -10,6 +10,11 @@
 // destructor joins too).
 #pragma once
 
+// A standard header before Asio's: Asio picks aligned_alloc or operator new for its handler
+// memory by whether libstdc++'s configuration is visible yet, and every file must pick the same
+// (AddressSanitizer reports the mix as alloc-dealloc-mismatch).
+#include <cstddef>
+
 #include "agent/work_queue.h"
 
 #include <asio/post.hpp>
