@@ -37,7 +37,7 @@ TEST_CASE("a default restore writes restore_command and comments out the backed-
   CHECK(signalFileName(o) == "recovery.signal");
 }
 
-TEST_CASE("immediate recovery stops at consistency; the target action is written only when given") {
+TEST_CASE("immediate recovery stops at consistency, and the target action is written only when given") {
   auto o = options("immediate");
   auto settings = recoverySettings(o);
   REQUIRE(settings.size() == 2);
@@ -48,7 +48,7 @@ TEST_CASE("immediate recovery stops at consistency; the target action is written
   CHECK(settings[2] == std::pair<std::string, std::string>{"recovery_target_action", "promote"});
 }
 
-TEST_CASE("time, xid, lsn and name targets; exclusive; timeline; extra options") {
+TEST_CASE("time, xid, lsn and name targets with exclusive, timeline and extra options") {
   auto o = options("lsn");
   o.target = "0/3000060";
   o.targetExclusive = true;
@@ -69,7 +69,7 @@ TEST_CASE("time, xid, lsn and name targets; exclusive; timeline; extra options")
         Settings{{"restore_command", name.restoreCommand}, {"recovery_target_name", "before upgrade"}});
 }
 
-TEST_CASE("standby writes standby.signal; preserve and none write no signal file") {
+TEST_CASE("standby writes standby.signal, preserve and none write no signal file") {
   CHECK(signalFileName(options("standby")) == "standby.signal");
   CHECK(signalFileName(options("preserve")).empty());
   CHECK(signalFileName(options("none")).empty());

@@ -35,7 +35,7 @@ TEST_CASE("abort drops queued jobs and wakes a blocked consumer") {
   CHECK_FALSE(queue.tryPop().has_value());
 }
 
-TEST_CASE("push blocks while the queued weight would exceed the capacity; a heavy job waits for an empty queue") {
+TEST_CASE("push blocks while the queued weight would exceed the capacity, and a heavy job waits for an empty queue") {
   WorkQueue<int> queue(10);
   CHECK(queue.push(1, 6));
   CHECK(queue.push(2, 4));

@@ -103,7 +103,7 @@ TEST_CASE("server-ping, stanza-create twice, and a pg1-path that is not the runn
   CHECK(contains(info, "status: error (no valid backups)"));
 }
 
-TEST_CASE("a second backup while one runs is refused; info lists the backup; no server means pg-connect") {
+TEST_CASE("a second backup while one runs is refused, info lists the backup, and no server means pg-connect") {
   RepoFixture repo;
   AgentCluster cluster(repo, "start-fast=y\n");
   PgCluster& pg = cluster.pg();
@@ -152,7 +152,7 @@ TEST_CASE("a second backup while one runs is refused; info lists the backup; no 
       down.err);
 }
 
-TEST_CASE("archive-push refuses another cluster's segment; archive-get fetches exactly what was pushed") {
+TEST_CASE("archive-push refuses another cluster's segment and archive-get fetches exactly what was pushed") {
   RepoFixture repo;
   AgentCluster cluster(repo);
   cluster.pg().start();
@@ -213,7 +213,7 @@ TEST_CASE("archive-push refuses another cluster's segment; archive-get fetches e
   CHECK(fs::file_size(restoredSegment) == 16u * 1024 * 1024);
 }
 
-TEST_CASE("restores need an empty pg1-path and a certificate granted the stanza; a corrupted pack is refused") {
+TEST_CASE("restores need an empty pg1-path and a certificate granted the stanza, and refuse a corrupted pack") {
   RepoFixture repo({.auth = {{"agent", "*"}, {"restorer", "main"}, {"stranger", "other"}}});
   AgentCluster cluster(repo, "start-fast=y\nprocess-max=2\n");
   cluster.pg().start();
