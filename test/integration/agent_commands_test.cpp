@@ -274,3 +274,26 @@ TEST_CASE("restores need an empty pg1-path and a certificate granted the stanza,
     }
   }
 }
+
+TEST_CASE("a page with a bad checksum is reported and recorded, and the backup still completes") {
+  RepoFixture repo;
+  AgentCluster cluster(repo, "start-fast=y\n");
+  PgCluster& pg = cluster.pg();
+  pg.start();
+  cluster.agentOk({"stanza-create"});
+  pg.psql(
+      "CREATE TABLE damaged (id int, payload text); INSERT INTO damaged SELECT i, md5(i::text) FROM "
+      "generate_series(1, 5000) i; CHECKPOINT;");
+  std::string file = pg.psql("SELECT pg_relation_filepath('damaged')");
+  // Damage a tuple of block 1 while the server is down; nothing reads the table afterwards.
+  pg.stop();
+  flipByte(pg.dataDirectory() / file, pg::kPageSize + 4000);
+  pg.start();
+
+  RunResult backup = cluster.agent({"--type=full", "backup"});
+  REQUIRE_MESSAGE(backup.exitCode == 0, describeRun("backup", backup));
+  CHECK_MESSAGE(contains(backup.err, "invalid page checksums found in file " + file + " at blocks 1"), backup.err);
+  auto json = nlohmann::json::parse(cluster.agentOk({"--output=json", "info"}));
+  CHECK(json[0]["backups"][0]["pageErrors"] == 1);
+  CHECK(contains(cluster.agentOk({"info"}), "page checksum errors: 1"));
+}
