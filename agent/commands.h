@@ -15,6 +15,10 @@ namespace pgbr::agent {
 class RepoSession {
  public:
   explicit RepoSession(const Config& config);
+  // Stops the signal handler before the client it uses goes away.
+  ~RepoSession() { network_.onSignal(nullptr); }
+  RepoSession(const RepoSession&) = delete;
+  RepoSession& operator=(const RepoSession&) = delete;
 
   Network& network() { return network_; }
   RepoClient& client() { return client_; }

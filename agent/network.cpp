@@ -48,18 +48,24 @@ void Network::spawn(std::function<asio::awaitable<void>()> function, std::functi
 void Network::post(std::function<void()> fn) { asio::post(strand_, std::move(fn)); }
 
 void Network::onSignal(std::function<void(int)> handler) {
-  asio::post(strand_, [this, handler = std::move(handler)]() mutable {
-    bool first = !signalHandler_;
+  std::promise<void> applied;
+  auto done = applied.get_future();
+  asio::post(strand_, [this, &applied, handler = std::move(handler)]() mutable {
     signalHandler_ = std::move(handler);
-    if (first) waitForSignal();
+    if (signalHandler_ && !waitingForSignal_) waitForSignal();
+    applied.set_value();
   });
+  // Once this returns, the old handler is never called again (the caller may destroy what it uses).
+  if (!onNetworkThread()) done.wait();
 }
 
 void Network::waitForSignal() {
+  waitingForSignal_ = true;
   signals_.async_wait(asio::bind_executor(strand_, [this](std::error_code error, int signal) {
+    waitingForSignal_ = false;
     if (error || !signalHandler_) return;
     signalHandler_(signal);
-    waitForSignal();
+    if (signalHandler_ && !waitingForSignal_) waitForSignal();
   }));
 }
 

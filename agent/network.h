@@ -64,8 +64,9 @@ class Network {
   // Runs fn on the strand soon; never blocks.
   void post(std::function<void()> fn);
 
-  // Calls handler on the strand for SIGINT and SIGTERM (and SIGHUP), once per signal, until the
-  // Network is destroyed. Replaces an earlier handler.
+  // Calls handler on the strand for SIGINT, SIGTERM and SIGHUP, once per signal, until the
+  // Network is destroyed. Replaces an earlier handler; an empty one stops the calls. Returns once
+  // the change is in effect.
   void onSignal(std::function<void(int)> handler);
 
  private:
@@ -77,6 +78,7 @@ class Network {
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   asio::signal_set signals_;
   std::function<void(int)> signalHandler_;  // used on the strand only
+  bool waitingForSignal_ = false;           // used on the strand only
   std::promise<void> exited_;
   std::future<void> exitedFuture_;
   std::thread thread_;
