@@ -31,33 +31,29 @@ int openForBackup(const std::string& path) {
 
 }  // namespace
 
-std::string OwnerNames::user(uid_t uid) {
-  std::lock_guard lock(mutex_);
-  auto it = users_.find(uid);
-  if (it != users_.end()) return it->second;
+namespace {
+
+// The name getpwuid_r/getgrgid_r give an id, or the id in decimal when the host has no such
+// user or group; looked up once per id.
+template <typename Id, typename Record, typename Lookup>
+std::string cachedName(std::mutex& mutex, std::map<Id, std::string>& cache, Id id, Lookup lookup, char* Record::*name) {
+  std::lock_guard lock(mutex);
+  auto it = cache.find(id);
+  if (it != cache.end()) return it->second;
   std::vector<char> buffer(16384);
-  struct passwd pw {};
-  struct passwd* found = nullptr;
-  std::string name = ::getpwuid_r(uid, &pw, buffer.data(), buffer.size(), &found) == 0 && found
-                         ? std::string(found->pw_name)
-                         : std::to_string(uid);
-  users_.emplace(uid, name);
-  return name;
+  Record record{};
+  Record* found = nullptr;
+  std::string text = lookup(id, &record, buffer.data(), buffer.size(), &found) == 0 && found ? std::string(found->*name)
+                                                                                             : std::to_string(id);
+  cache.emplace(id, text);
+  return text;
 }
 
-std::string OwnerNames::group(gid_t gid) {
-  std::lock_guard lock(mutex_);
-  auto it = groups_.find(gid);
-  if (it != groups_.end()) return it->second;
-  std::vector<char> buffer(16384);
-  struct group gr {};
-  struct group* found = nullptr;
-  std::string name = ::getgrgid_r(gid, &gr, buffer.data(), buffer.size(), &found) == 0 && found
-                         ? std::string(found->gr_name)
-                         : std::to_string(gid);
-  groups_.emplace(gid, name);
-  return name;
-}
+}  // namespace
+
+std::string OwnerNames::user(uid_t uid) { return cachedName(mutex_, users_, uid, ::getpwuid_r, &passwd::pw_name); }
+
+std::string OwnerNames::group(gid_t gid) { return cachedName(mutex_, groups_, gid, ::getgrgid_r, &group::gr_name); }
 
 ManifestEntry manifestEntryFor(const pg::DataDirEntry& entry, OwnerNames& names) {
   ManifestEntry out;
