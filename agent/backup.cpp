@@ -257,7 +257,8 @@ int runBackup(const Config& config) {
   const std::string type = *typeField;
   const std::string priorLabel = stringField(field(started, "prior"), "label").value_or("");
   if (type != requestedType)
-    logInfo("{} backup requested, but there is no prior backup to build on: taking a full backup", requestedType);
+    logInfo("{} backup requested, but {}: taking a {} backup", requestedType,
+            stringField(started, "reason").value_or("there is no prior backup to build on"), type);
   if (type != "full")
     logInfo(
         "{} backup after {}: every file is read (skipping unchanged files comes in a later release); chunks "
