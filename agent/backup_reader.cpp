@@ -158,6 +158,7 @@ void BackupReader::process(const BackupFileJob& job) {
     context_.stats->pageErrors.fetch_add(entry.pageErrors.size());
     logWarn("invalid page checksums found in file {} at blocks {}", walked.path, describeBlocks(entry.pageErrors));
   }
+  logDetail("read {} ({}, {} chunks)", walked.path, formatBytes(entry.size), entry.chunks.size());
   context_.progress->addFile();
   if (entry.chunks.empty())
     context_.reorder->complete(job.seq, std::move(entry));

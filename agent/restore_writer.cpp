@@ -175,6 +175,7 @@ void RestoreWriter::finishFile(OpenFile& file) {
                   context_.owners->get(file.entry.user, file.entry.group), where);
   fsyncFd(file.fd.get(), where);
   file.fd.closeChecked(where);
+  logDetail("restored {} ({})", file.entry.path, formatBytes(file.entry.size));
   context_.progress->addFile();
 }
 
