@@ -36,6 +36,7 @@ struct RepoFixtureOptions {
   std::map<std::string, std::string> auth{{"agent", "*"}};  // tls-server-auth: CN -> "<stanza>[,<stanza>…]" or "*"
   std::vector<std::string> serverOptions;                   // more "name=value" lines for the server's [global]
   bool start = true;                                        // start the server in the constructor
+  std::optional<std::filesystem::path> repoPath;            // repo1-path; default <dir>/repo
 };
 
 class RepoFixture {
@@ -64,7 +65,7 @@ class RepoFixture {
   RepoFixtureOptions& nextOptions() { return options_; }
 
   const std::filesystem::path& dir() const { return dir_.path(); }
-  std::filesystem::path repoPath() const { return dir() / "repo"; }
+  std::filesystem::path repoPath() const { return options_.repoPath.value_or(dir() / "repo"); }
   std::filesystem::path serverConfig() const { return dir() / "server" / "pgbr.conf"; }
   // What the server wrote to stdout and stderr (all its runs), and its log file.
   std::filesystem::path outputFile() const { return dir() / "server" / "output.log"; }
