@@ -83,6 +83,7 @@ int runCommand(const Config& config) {
       {"restore", runRestore},
       {"server-ping", runServerPing},
       {"stanza-create", runStanzaCreate},
+      {"verify", runVerify},
   };
   auto it = commands.find(config.commandName());
   if (it == commands.end())

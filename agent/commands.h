@@ -35,6 +35,7 @@ int runArchiveGet(const Config& config);
 int runBackup(const Config& config);
 int runRestore(const Config& config);
 int runInfo(const Config& config);
+int runVerify(const Config& config);
 
 // Runs the command the Config names; CommandInvalid for one this release does not have yet.
 int runCommand(const Config& config);

@@ -17,7 +17,7 @@ RepoService::RepoService(Repository& repo, WorkerPool& pool, ServiceSettings set
 
 void RepoService::registerOn(protocol::Server& server) {
   using Member = asio::awaitable<void> (RepoService::*)(Session&, Channel&, const Json&);
-  const std::array<std::pair<const char*, Member>, 12> table{{
+  const std::pair<const char*, Member> table[] = {
       {"repo.keys", &RepoService::repoKeys},
       {"stanza.create", &RepoService::stanzaCreate},
       {"stanza.get", &RepoService::stanzaGet},
@@ -30,7 +30,8 @@ void RepoService::registerOn(protocol::Server& server) {
       {"chunks.get", &RepoService::chunksGet},
       {"manifest.get", &RepoService::manifestGet},
       {"info", &RepoService::info},
-  }};
+      {"verify", &RepoService::verify},
+  };
   for (const auto& [op, member] : table)
     server.handle(op, [this, member](Session& session, Channel& channel, const Json& request) {
       return (this->*member)(session, channel, request);

@@ -1,6 +1,6 @@
 // The request handlers of pgbr-repo, one per op of docs/operations.md: repo.keys, stanza.create,
 // stanza.get, wal.push, wal.get, wal.list, backup, chunks.missing, chunks.put, chunks.get,
-// manifest.get and info. Every handler that touches a stanza first checks that the client's
+// manifest.get, info and verify. Every handler that touches a stanza first checks that the client's
 // certificate is authorised for it. Handlers run on their connection's strand and hand every
 // blocking or CPU-heavy step (verification, fsync, pack sealing, reads) to the WorkerPool, so
 // the network threads never wait on the disk.
@@ -57,6 +57,7 @@ class RepoService {
   asio::awaitable<void> chunksGet(Session& session, Channel& channel, const Json& request);
   asio::awaitable<void> manifestGet(Session& session, Channel& channel, const Json& request);
   asio::awaitable<void> info(Session& session, Channel& channel, const Json& request);
+  asio::awaitable<void> verify(Session& session, Channel& channel, const Json& request);
 
  private:
   // Jobs a request keeps in flight on the pool.

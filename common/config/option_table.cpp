@@ -131,7 +131,7 @@ std::vector<OptionDef> buildOptions() {
           .name = "output",
           .type = OptionType::Enum,
           .section = OptionSection::CommandLine,
-          .commands = {"info"},
+          .commands = {"info", "verify"},
           .defaultValue = "text",
           .allowed = {"text", "json"},
           .summary = "Output format.",
