@@ -17,9 +17,7 @@ namespace pgbr::repo {
 
 ServerConfig serverConfig(const Config& config) {
   ServerConfig settings;
-  if (config.choice("repo-type") != "posix")
-    fail(ErrorCode::OptionInvalidValue, "{}: this pgbr-repo serves posix repositories only",
-         config.describe("repo-type"));
+  settings.storage = repoStorageSettings(config);
   auto& tls = settings.tls;
   tls.address = config.str("tls-server-address");
   tls.port = static_cast<uint16_t>(config.integer("tls-server-port"));
@@ -31,7 +29,7 @@ ServerConfig serverConfig(const Config& config) {
       config.choice("tls-min-version") == "1.2" ? protocol::TlsVersion::Tls12 : protocol::TlsVersion::Tls13;
   settings.limits.idleTimeout = config.duration("io-timeout");
 
-  settings.repoPath = config.str("repo-path");
+  settings.repoPath = settings.storage.localPath();
   auto cipher = parseCipher(config.choice("repo-cipher-type"));
   settings.repository.cipher = cipher.value_or(Cipher::None);
   if (settings.repository.cipher == Cipher::Aes256Gcm) settings.repository.passphrase = config.str("repo-cipher-pass");
@@ -46,9 +44,11 @@ ServerConfig serverConfig(const Config& config) {
 }
 
 int runServer(const ServerConfig& settings) {
-  auto repository = Repository::openPosix(settings.repoPath, settings.repository);
-  logInfo("serving repository '{}' (id {}, cipher {})", settings.repoPath, repository->info().id,
+  RepoStorage storage(settings.storage);
+  auto repository = std::make_unique<Repository>(storage.storage(), settings.repository);
+  logInfo("serving repository '{}' (id {}, cipher {})", storage.describe(), repository->info().id,
           cipherName(repository->info().cipher));
+  storage.start();
   WorkerPool pool(settings.workers);
   asio::io_context io;
   protocol::ServerOptions options;

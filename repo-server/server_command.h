@@ -9,6 +9,7 @@
 #include "common/config/config.h"
 #include "protocol/limits.h"
 #include "protocol/tls.h"
+#include "repo-server/repo_storage.h"
 #include "repo-server/repository.h"
 #include "repo-server/service.h"
 
@@ -20,7 +21,8 @@ namespace pgbr::repo {
 struct ServerConfig {
   protocol::TlsServerSettings tls;
   protocol::Limits limits;
-  std::string repoPath;
+  RepoStorageSettings storage;  // repo1 and the repositories it forwards to
+  std::string repoPath;         // the server's local directory (repo1-path, or server-path)
   RepositoryOptions repository;
   ServiceSettings service;
   size_t workers = 4;  // process-max
@@ -28,7 +30,7 @@ struct ServerConfig {
   std::chrono::milliseconds shutdownGrace{10'000};
 };
 
-// Throws OptionInvalidValue for a value the server cannot use (an unsupported repo1-type).
+// Throws OptionInvalidValue for a value the server cannot use (two repositories in one place).
 ServerConfig serverConfig(const Config& config);
 
 // Runs the server; returns 0 after a clean stop. Throws Error for a failure to start (the

@@ -114,9 +114,14 @@ std::string commandHelp(const CommandDef& command) {
 std::string optionHelp(const CommandDef& command, OptionRef ref) {
   const OptionDef& option = *ref.def;
   std::string name = optionDisplayName(option, ref.index);
+  std::string title = fmt::format("{} {} - '{}' command - '{}' option help", binaryName(command.binary),
+                                  pgbrVersion(), command.name, name);
+  // A long option name moves to a line of its own rather than overflowing the terminal.
+  if (title.size() > 80)
+    title = fmt::format("{} {} - '{}' command\n'{}' option help", binaryName(command.binary), pgbrVersion(),
+                        command.name, name);
   std::string out =
-      fmt::format("{} {} - '{}' command - '{}' option help\n\n{}\n\n{}\n\n", binaryName(command.binary), pgbrVersion(),
-                  command.name, name, wrapText(option.summary, 0), wrapText(option.description, 0));
+      fmt::format("{}\n\n{}\n\n{}\n\n", title, wrapText(option.summary, 0), wrapText(option.description, 0));
   std::vector<std::pair<std::string, std::string>> rows;
   for (auto& fact : optionFacts(option, command.name)) rows.emplace_back(fact.label + ":", fact.value);
   return out + table(rows, 0);

@@ -821,6 +821,20 @@ std::vector<OptionDef> buildOptions() {
           .summary = "CA certificates to trust for the object store.",
           .description = "Unset, the system's trusted CAs are used.",
       },
+      {
+          .name = "repo-storage-upload-chunk-size",
+          .type = OptionType::Size,
+          .group = OptionGroup::Repo,
+          .section = OptionSection::Global,
+          .commands = server,
+          .defaultValue = "16MiB",
+          .range = Range{"5MiB", "1GiB"},
+          .depend = Dependency{"repo-type", {"s3", "azure"}},
+          .indexed = true,
+          .summary = "Part size of uploads to the object store.",
+          .description = "An object larger than this goes up as a multipart upload (S3) or as staged blocks (Azure) "
+                         "in parts of this size; each object being written holds one part in memory.",
+      },
 
       // Repository on S3 --------------------------------------------------------------------------------
       {
@@ -989,8 +1003,47 @@ std::vector<OptionDef> buildOptions() {
           .description =
               "host puts the account in the host name, as Azure does; path puts it in the path, as Azurite does.",
       },
+      {
+          .name = "repo-azure-key-type",
+          .type = OptionType::Enum,
+          .group = OptionGroup::RepoAzure,
+          .section = OptionSection::Global,
+          .commands = server,
+          .defaultValue = "shared",
+          .allowed = {"shared", "sas"},
+          .depend = azure,
+          .indexed = true,
+          .summary = "Whether repo-azure-key is the account's shared key or a SAS token.",
+          .description = "A SAS token (without the leading '?') must allow read, add, create, write, delete and list "
+                         "on the container.",
+      },
+      {
+          .name = "repo-azure-verify-tls",
+          .type = OptionType::Bool,
+          .group = OptionGroup::RepoAzure,
+          .section = OptionSection::Global,
+          .commands = server,
+          .defaultValue = "y",
+          .depend = azure,
+          .indexed = true,
+          .summary = "Verify the Azure endpoint's certificate.",
+          .description = "Turn it off only for a test store on a trusted network.",
+      },
 
       // Repository server -----------------------------------------------------------------------------
+      {
+          .name = "server-path",
+          .type = OptionType::Path,
+          .group = OptionGroup::Server,
+          .section = OptionSection::Global,
+          .commands = server,
+          .defaultValue = "/var/lib/pgbr-server",
+          .summary = "Local directory of the server when repo1 is an object store.",
+          .description =
+              "Holds the lock that keeps a second server away, the cached copies of index segments, the queues of "
+              "objects to forward to further repositories, and spooled manifest entries. Put it on local storage. "
+              "With repo1-type=posix, repo1-path holds all of these and this option is not used.",
+      },
       {
           .name = "tls-server-address",
           .type = OptionType::String,
