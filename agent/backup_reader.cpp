@@ -2,6 +2,7 @@
 #include "agent/json_fields.h"
 
 #include "agent/record_framer.h"
+#include "common/filter/chunk_patch.h"
 #include "common/log.h"
 #include "common/storage/posix_io.h"
 #include "common/text.h"
@@ -88,6 +89,36 @@ std::vector<size_t> missingChunks(RepoClient& client, const std::string& stanza,
   return missing;
 }
 
+std::vector<std::optional<BlockMap>> blockMaps(RepoClient& client, const std::string& stanza,
+                                               const std::vector<ChunkId>& ids) {
+  if (ids.size() > kMaxIdsPerRequest) fail(ErrorCode::Internal, "blockmaps.get with {} ids", ids.size());
+  json list = json::array();
+  for (const auto& id : ids) list.push_back(id.hex());
+  const json request = {{"op", "blockmaps.get"}, {"stanza", stanza}, {"ids", std::move(list)}};
+  RepoChannel channel = client.download(request).first;
+  std::vector<uint8_t> data;
+  while (auto piece = channel.receiveData()) data.insert(data.end(), piece->begin(), piece->end());
+  // Per id: u16 pages | pages × 8 bytes.
+  std::vector<std::optional<BlockMap>> maps;
+  std::span<const uint8_t> rest(data);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (rest.size() < 2) fail(ErrorCode::Protocol, "the repository server's blockmaps.get answer ends at id {}", i);
+    size_t pages = size_t{rest[0]} << 8 | rest[1];
+    size_t bytes = pages * kBlockTagSize;
+    if (rest.size() < 2 + bytes)
+      fail(ErrorCode::Protocol, "the repository server's blockmaps.get answer ends inside the map of id {}", i);
+    if (pages > 0)
+      maps.emplace_back(BlockMap(rest.subspan(2, bytes)));
+    else
+      maps.emplace_back(std::nullopt);
+    rest = rest.subspan(2 + bytes);
+  }
+  if (!rest.empty())
+    fail(ErrorCode::Protocol, "the repository server's blockmaps.get answer has {} bytes after its last map",
+         rest.size());
+  return maps;
+}
+
 std::string describeBlocks(const std::vector<uint32_t>& blocks, size_t limit) {
   std::string out;
   size_t items = 0;
@@ -132,6 +163,8 @@ void BackupReader::process(const BackupFileJob& job) {
   const uint32_t chunkSize = context_.pipeline.chunkSize;
   const auto& relation = walked.decision.relation;
   bool checkPages = context_.pageCheck && walked.decision.fileClass == pg::FileClass::Relation && relation;
+  // Relation files change a few pages at a time; anything else is deduplicated by whole chunks.
+  bool patchable = walked.decision.fileClass == pg::FileClass::Relation;
   uint64_t offset = 0;
   for (;;) {
     if (slots_.size() == context_.chunksPerBatch) flush();
@@ -143,10 +176,18 @@ void BackupReader::process(const BackupFileJob& job) {
     auto chunk = batch_.span().subspan(at, n);
     ChunkId id = encoder_.hash(chunk);
     if (checkPages) this->checkPages(fd.get(), path, *relation, offset, chunk, entry.pageErrors);
+    size_t index = entry.chunks.size();
     entry.chunks.push_back(id);
     checksum.add(id);
-    slots_.push_back({.offset = at, .length = n, .id = id});
+    Slot slot{.offset = at, .length = n, .id = id};
+    if (index < job.priorChunks.size()) {
+      slot.prior = job.priorChunks[index];
+      slot.relation = patchable;
+      if (patchable && *slot.prior != id) slot.map = encoder_.blockMap();
+    }
+    slots_.push_back(std::move(slot));
     context_.stats->chunks.fetch_add(1, std::memory_order_relaxed);
+    context_.stats->bytesRead.fetch_add(n, std::memory_order_relaxed);
     context_.progress->addBytes(n);
     offset += n;
     if (n < chunkSize) break;
@@ -199,22 +240,54 @@ void BackupReader::flush() {
     }
   }
   auto missing = missingChunks(*context_.client, context_.stanza, ids);
-  if (!missing.empty()) {
-    std::vector<uint8_t> records;
-    size_t capacity = 0;
-    for (size_t index : missing) capacity += slots_[firstSlot[index]].length + 4 + ChunkId::kSize + 128;
-    records.reserve(capacity);
-    uint64_t sealedBytes = 0;
-    for (size_t index : missing) {
-      const Slot& slot = slots_[firstSlot[index]];
-      auto envelope = encoder_.seal(batch_.span().subspan(slot.offset, slot.length));
-      appendChunkRecord(records, slot.id, envelope);
-      sealedBytes += envelope.size();
+  ReaderStats& stats = *context_.stats;
+  {
+    std::vector<bool> lacking(ids.size(), false);
+    for (size_t index : missing) lacking[index] = true;
+    for (const auto& slot : slots_) {
+      if (slot.prior && *slot.prior == slot.id)
+        stats.unchangedChunks.fetch_add(1, std::memory_order_relaxed);
+      else if (!lacking[seen.at(slot.id)])
+        stats.storedChunks.fetch_add(1, std::memory_order_relaxed);
     }
-    context_.stats->newChunks.fetch_add(missing.size(), std::memory_order_relaxed);
-    context_.stats->newBytes.fetch_add(sealedBytes, std::memory_order_relaxed);
-    context_.uploader->submit(std::move(records), missing.size());
   }
+  // The prior backup's chunks at the places of missing relation chunks: their block maps say
+  // which pages changed.
+  std::vector<ChunkId> earlier;
+  std::unordered_map<ChunkId, size_t> earlierIndex;
+  for (size_t index : missing) {
+    const Slot& slot = slots_[firstSlot[index]];
+    if (slot.relation && slot.prior && earlierIndex.emplace(*slot.prior, earlier.size()).second)
+      earlier.push_back(*slot.prior);
+  }
+  std::vector<std::optional<BlockMap>> earlierMaps;
+  if (!earlier.empty()) earlierMaps = blockMaps(*context_.client, context_.stanza, earlier);
+
+  std::vector<uint8_t> whole, patches;
+  uint64_t wholeCount = 0, patchCount = 0;
+  for (size_t index : missing) {
+    const Slot& slot = slots_[firstSlot[index]];
+    auto chunk = batch_.span().subspan(slot.offset, slot.length);
+    const std::optional<BlockMap>* earlierMap =
+        slot.relation && slot.prior ? &earlierMaps[earlierIndex.at(*slot.prior)] : nullptr;
+    if (earlierMap && earlierMap->has_value()) {
+      // The server rebuilds the chunk from the earlier one and these pages, and decides between a
+      // patch and a whole chunk by what the patch would cost.
+      auto pages = slot.map.changedPages(**earlierMap);
+      buildPageSet(chunk, pages, pageSet_);
+      appendPatchRecord(patches, slot.id, *slot.prior, encoder_.seal(pageSet_.span()));
+      ++patchCount;
+      stats.patchPages.fetch_add(pages.size(), std::memory_order_relaxed);
+    } else {
+      appendChunkRecord(whole, slot.id, encoder_.seal(chunk));
+      ++wholeCount;
+    }
+  }
+  stats.newChunks.fetch_add(missing.size(), std::memory_order_relaxed);
+  stats.patchChunks.fetch_add(patchCount, std::memory_order_relaxed);
+  stats.sentBytes.fetch_add(whole.size() + patches.size(), std::memory_order_relaxed);
+  if (wholeCount > 0) context_.uploader->submit("chunks.put", std::move(whole), wholeCount);
+  if (patchCount > 0) context_.uploader->submit("chunks.patch", std::move(patches), patchCount);
   batch_.clear();
   slots_.clear();
   for (auto& w : waiting_) context_.reorder->complete(w.seq, std::move(w.entry));

@@ -1,7 +1,10 @@
 #include "agent/chunk_uploader.h"
 #include "agent/json_fields.h"
 
+#include "common/filter/bytes.h"
 #include "common/log.h"
+
+#include <cstring>
 
 namespace pgbr::agent {
 
@@ -32,7 +35,17 @@ void ChunkUploader::waitLocked(std::unique_lock<std::mutex>& lock, const std::fu
   }
 }
 
-void ChunkUploader::submit(std::vector<uint8_t> records, uint64_t chunks) {
+void appendPatchRecord(std::vector<uint8_t>& out, const ChunkId& id, const ChunkId& earlier,
+                       std::span<const uint8_t> envelope) {
+  size_t at = out.size();
+  out.resize(at + 4 + 2 * ChunkId::kSize + envelope.size());
+  putU32(out, at, static_cast<uint32_t>(2 * ChunkId::kSize + envelope.size()));
+  std::memcpy(out.data() + at + 4, id.bytes().data(), ChunkId::kSize);
+  std::memcpy(out.data() + at + 4 + ChunkId::kSize, earlier.bytes().data(), ChunkId::kSize);
+  std::memcpy(out.data() + at + 4 + 2 * ChunkId::kSize, envelope.data(), envelope.size());
+}
+
+void ChunkUploader::submit(std::string_view op, std::vector<uint8_t> records, uint64_t chunks) {
   uint64_t size = records.size();
   {
     std::unique_lock lock(mutex_);
@@ -44,7 +57,7 @@ void ChunkUploader::submit(std::vector<uint8_t> records, uint64_t chunks) {
     totals_.chunks += chunks;
     totals_.bytes += size;
   }
-  json request = {{"op", "chunks.put"}, {"stanza", stanza_}};
+  json request = {{"op", op}, {"stanza", stanza_}};
   client_.uploadAsync(std::move(request), std::move(records), [this, size](std::exception_ptr error, json response) {
     std::lock_guard lock(mutex_);
     inFlightBytes_ -= size;
@@ -54,6 +67,7 @@ void ChunkUploader::submit(std::vector<uint8_t> records, uint64_t chunks) {
     } else {
       totals_.stored += unsignedField(response, "stored").value_or(0);
       totals_.duplicates += unsignedField(response, "duplicates").value_or(0);
+      totals_.patches += unsignedField(response, "patches").value_or(0);
     }
     changed_.notify_all();
   });

@@ -1,7 +1,7 @@
 #include "agent/restore_writer.h"
 
 #include "agent/channel_stream.h"
-#include "agent/chunk_patch.h"
+#include "common/filter/chunk_patch.h"
 #include "common/filter/bytes.h"
 #include "common/log.h"
 #include "common/text.h"

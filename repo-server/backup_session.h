@@ -56,6 +56,7 @@ class BackupSession {
                 std::time_t startTime, std::string holder);
 
   const BackupPlan& plan() const { return plan_; }
+  const std::string& stanza() const { return identity_.stanza; }
   // {"label", "type", "prior": header | null, "reason"?}: the RESPONSE to the request.
   nlohmann::json response() const;
 

@@ -20,6 +20,7 @@ bool inMemory(const ChunkLocation& location) {
 // sealing_ nothing modifies it again, so lookups read it concurrently with the sealing thread.
 struct ChunkStore::Sealing {
   PackBuilder builder;
+  std::chrono::steady_clock::time_point firstBlob;
 };
 
 ChunkStore::ChunkStore(Storage& storage, ChunkStoreOptions options)
@@ -69,8 +70,10 @@ bool ChunkStore::put(const ChunkId& id, BlobKind kind, const ChunkId& base, uint
     std::lock_guard lock(mutex_);
     // Checked again under the lock: another session may have added it meanwhile.
     if (builderHolding(id)) return false;
+    if (open_->builder.empty()) open_->firstBlob = std::chrono::steady_clock::now();
     open_->builder.add(id, kind, base, plainLength, envelope, blockMap);
-    if (open_->builder.size() >= options_.packSize) {
+    if (open_->builder.size() >= options_.packSize ||
+        std::chrono::steady_clock::now() - open_->firstBlob >= options_.sealAge) {
       full = std::exchange(open_, std::make_shared<Sealing>());
       sealing_.push_back(full);
     }
@@ -125,6 +128,14 @@ void ChunkStore::flush() {
       return std::find(sealing_.begin(), sealing_.end(), s) != sealing_.end();
     });
   });
+}
+
+void ChunkStore::flushAfterFailure(std::string_view what) noexcept {
+  try {
+    flush();
+  } catch (const std::exception& error) {
+    logWarn("{} failed, and the chunks it stored could not be made durable: {}", what, error.what());
+  }
 }
 
 void ChunkStore::mergeSegmentsIfNeeded() {

@@ -3,7 +3,10 @@
 // segment; lookups consult the open pack, packs being sealed, and the index segments.
 //
 // Durability: put() makes a blob findable at once but durable only after the pack holding it is
-// sealed; flush() seals the open pack and returns when everything put before it is durable.
+// sealed; flush() seals the open pack and returns when everything put before it is durable. A
+// pack is sealed once it is full or once its first blob is sealAge old (at the next put), so a
+// crash during a long backup loses little of what was sent: chunks in sealed packs are never
+// sent again when the backup is resumed.
 // Threading: every member is safe to call from many threads; sealing runs in the caller's
 // thread without blocking lookups or other put() calls.
 #pragma once
@@ -13,17 +16,20 @@
 #include "repo-server/index_segment.h"
 #include "repo-server/pack.h"
 
+#include <chrono>
 #include <condition_variable>
 #include <list>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 namespace pgbr::repo {
 
 struct ChunkStoreOptions {
   size_t packSize = 32 * 1024 * 1024;   // seal a pack once it holds this many bytes
+  std::chrono::milliseconds sealAge{15'000};  // or once its first blob is this old
   size_t maxSegments = 16;              // merge index segments beyond this many
   size_t openPackReaders = 64;          // packs kept open for reading
 };
@@ -57,6 +63,10 @@ public:
   // blob put before the call is durable and indexed, unless a seal by another thread failed
   // (its blobs are forgotten: check with isDurable()). Throws FileWrite when its own seal fails.
   void flush();
+  // flush() after a request failed: what was stored before the failure becomes durable, so a
+  // backup tried again does not send it again. A failure here is logged (naming `what`), not
+  // thrown: the caller reports the request's own error.
+  void flushAfterFailure(std::string_view what) noexcept;
 
   // The stored blob (envelope) of a location returned by locate(), and its block map.
   std::vector<uint8_t> readBlob(const ChunkLocation& location) const;

@@ -1,58 +1,67 @@
-// ChunkDecoders for the worker threads: each decoder owns cipher and compression contexts that
-// are costly to build, so workers lease one per job and give it back. Thread-safe; a leased
-// decoder belongs to the leasing thread until the Lease is destroyed. The pool must outlive
-// its leases.
+// Per-thread tools for the worker threads: objects that own cipher, compression and hash
+// contexts are costly to build, so a job leases one, uses it, and gives it back. LeasePool<T>
+// makes them on demand; ChunkDecoderPool is the pool of ChunkDecoders. Thread-safe; a leased
+// object belongs to the leasing thread until the Lease is destroyed. The pool must outlive its
+// leases.
 #pragma once
 
 #include "common/filter/chunk.h"
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
 
 namespace pgbr::repo {
 
-class ChunkDecoderPool {
+template <typename T>
+class LeasePool {
  public:
-  explicit ChunkDecoderPool(std::shared_ptr<const Keyring> keys) : keys_(std::move(keys)) {}
+  explicit LeasePool(std::function<std::unique_ptr<T>()> make) : make_(std::move(make)) {}
 
   class Lease {
    public:
-    Lease(ChunkDecoderPool& pool, std::unique_ptr<ChunkDecoder> decoder) : pool_(&pool), decoder_(std::move(decoder)) {}
+    Lease(LeasePool& pool, std::unique_ptr<T> object) : pool_(&pool), object_(std::move(object)) {}
     Lease(Lease&&) noexcept = default;
     Lease& operator=(Lease&&) = delete;
     ~Lease() {
-      if (decoder_) pool_->giveBack(std::move(decoder_));
+      if (object_) pool_->giveBack(std::move(object_));
     }
-    ChunkDecoder& operator*() const { return *decoder_; }
-    ChunkDecoder* operator->() const { return decoder_.get(); }
+    T& operator*() const { return *object_; }
+    T* operator->() const { return object_.get(); }
 
    private:
-    ChunkDecoderPool* pool_;
-    std::unique_ptr<ChunkDecoder> decoder_;
+    LeasePool* pool_;
+    std::unique_ptr<T> object_;
   };
 
   Lease lease() {
     {
       std::lock_guard lock(mutex_);
       if (!free_.empty()) {
-        auto decoder = std::move(free_.back());
+        auto object = std::move(free_.back());
         free_.pop_back();
-        return Lease(*this, std::move(decoder));
+        return Lease(*this, std::move(object));
       }
     }
-    return Lease(*this, std::make_unique<ChunkDecoder>(keys_));
+    return Lease(*this, make_());
   }
 
  private:
-  void giveBack(std::unique_ptr<ChunkDecoder> decoder) {
+  void giveBack(std::unique_ptr<T> object) {
     std::lock_guard lock(mutex_);
-    free_.push_back(std::move(decoder));
+    free_.push_back(std::move(object));
   }
 
-  std::shared_ptr<const Keyring> keys_;
+  std::function<std::unique_ptr<T>()> make_;
   std::mutex mutex_;
-  std::vector<std::unique_ptr<ChunkDecoder>> free_;
+  std::vector<std::unique_ptr<T>> free_;
+};
+
+class ChunkDecoderPool : public LeasePool<ChunkDecoder> {
+ public:
+  explicit ChunkDecoderPool(std::shared_ptr<const Keyring> keys)
+      : LeasePool([keys = std::move(keys)] { return std::make_unique<ChunkDecoder>(keys); }) {}
 };
 
 }  // namespace pgbr::repo

@@ -146,6 +146,7 @@ Repository::Repository(std::unique_ptr<Storage> owned, std::optional<LockFile> l
       pipeline_(pipelineOf(info_)),
       chunks_(std::make_unique<ChunkStore>(storage_, options.chunkStore)),
       decoders_(keys_),
+      patcher_(*chunks_, keys_, pipeline_),
       stanzas_(storage_),
       wal_(storage_, keys_),
       manifests_(storage_, keys_, pipeline_) {}

@@ -13,6 +13,7 @@
 #include "common/filter/pipeline.h"
 #include "common/storage/storage.h"
 #include "repo-server/backup_lock.h"
+#include "repo-server/chunk_patcher.h"
 #include "repo-server/chunk_store.h"
 #include "repo-server/decoder_pool.h"
 #include "repo-server/lock_file.h"
@@ -69,6 +70,7 @@ class Repository {
 
   ChunkStore& chunks() { return *chunks_; }
   ChunkDecoderPool& decoders() { return decoders_; }
+  ChunkPatcher& patcher() { return patcher_; }
   StanzaStore& stanzas() { return stanzas_; }
   WalArchive& wal() { return wal_; }
   ManifestStore& manifests() { return manifests_; }
@@ -88,6 +90,7 @@ class Repository {
   PipelineSpec pipeline_;
   std::unique_ptr<ChunkStore> chunks_;
   ChunkDecoderPool decoders_;
+  ChunkPatcher patcher_;
   StanzaStore stanzas_;
   WalArchive wal_;
   ManifestStore manifests_;

@@ -27,7 +27,9 @@ void RepoService::registerOn(protocol::Server& server) {
       {"backup", &RepoService::backup},
       {"chunks.missing", &RepoService::chunksMissing},
       {"chunks.put", &RepoService::chunksPut},
+      {"chunks.patch", &RepoService::chunksPatch},
       {"chunks.get", &RepoService::chunksGet},
+      {"blockmaps.get", &RepoService::blockmapsGet},
       {"manifest.get", &RepoService::manifestGet},
       {"info", &RepoService::info},
       {"verify", &RepoService::verify},
@@ -112,8 +114,7 @@ asio::awaitable<void> RepoService::info(Session& session, Channel& channel, cons
       Json backups = Json::array();
       for (const auto& label : repo_.manifests().labels(name))
         backups.push_back(repo_.manifests().readHeader(name, label).toJson());
-      Json archive = nullptr;
-      if (auto range = repo_.wal().segmentRange(identity)) archive = Json{{"min", range->min}, {"max", range->max}};
+      Json archive = repo_.wal().summary(identity);
       stanzas.push_back(
           Json{{"name", name}, {"identity", identity.toJson()}, {"backups", std::move(backups)}, {"archive", archive}});
     }

@@ -1,9 +1,9 @@
 // The request handlers of pgbr-repo, one per op of docs/operations.md: repo.keys, stanza.create,
-// stanza.get, wal.push, wal.get, wal.list, backup, chunks.missing, chunks.put, chunks.get,
-// manifest.get, info and verify. Every handler that touches a stanza first checks that the client's
-// certificate is authorised for it. Handlers run on their connection's strand and hand every
-// blocking or CPU-heavy step (verification, fsync, pack sealing, reads) to the WorkerPool, so
-// the network threads never wait on the disk.
+// stanza.get, wal.push, wal.get, wal.list, backup, chunks.missing, chunks.put, chunks.patch,
+// chunks.get, blockmaps.get, manifest.get, info and verify. Every handler that touches a stanza
+// first checks that the client's certificate is authorised for it. Handlers run on their
+// connection's strand and hand every blocking or CPU-heavy step (verification, fsync, pack
+// sealing, reads) to the WorkerPool, so the network threads never wait on the disk.
 //
 // Threading: the handlers may run on any number of connections at once. Lifetime: the
 // Repository and the WorkerPool must outlive the Server the service is registered on, and the
@@ -54,7 +54,9 @@ class RepoService {
   asio::awaitable<void> backup(Session& session, Channel& channel, const Json& request);
   asio::awaitable<void> chunksMissing(Session& session, Channel& channel, const Json& request);
   asio::awaitable<void> chunksPut(Session& session, Channel& channel, const Json& request);
+  asio::awaitable<void> chunksPatch(Session& session, Channel& channel, const Json& request);
   asio::awaitable<void> chunksGet(Session& session, Channel& channel, const Json& request);
+  asio::awaitable<void> blockmapsGet(Session& session, Channel& channel, const Json& request);
   asio::awaitable<void> manifestGet(Session& session, Channel& channel, const Json& request);
   asio::awaitable<void> info(Session& session, Channel& channel, const Json& request);
   asio::awaitable<void> verify(Session& session, Channel& channel, const Json& request);
@@ -63,6 +65,8 @@ class RepoService {
   // Jobs a request keeps in flight on the pool.
   size_t depth() const { return pool_.threads() * 2; }
   asio::awaitable<void> sleep(std::chrono::milliseconds duration);
+  // The body of a backup: the entries, the chunk check and the wait for the WAL.
+  asio::awaitable<void> receiveAndCheck(Channel& channel, BackupSession& running);
   // Reads source to its end on the workers and sends it as DATA; returns the bytes sent.
   asio::awaitable<uint64_t> sendAll(Channel& channel, ByteSource& source);
 

@@ -1,4 +1,4 @@
-#include "agent/chunk_patch.h"
+#include "common/filter/chunk_patch.h"
 
 #include "common/error.h"
 #include "common/filter/bytes.h"
@@ -8,7 +8,6 @@
 #include <cstring>
 
 using namespace pgbr;
-using namespace pgbr::agent;
 
 namespace {
 
@@ -109,4 +108,68 @@ TEST_CASE("a page marked unchanged beyond the base cannot be rebuilt") {
   ByteBuffer out;
   CHECK_THROWS_WITH_AS(applyPatch(patch, baseId, base, out, "chunk x"),
                        "chunk x: page 1 is marked unchanged but lies beyond the base chunk", Error);
+}
+
+TEST_CASE("buildPatch writes the documented format and marks only the pages that differ") {
+  auto base = pattern(3 * 8192 + 300, 5);
+  auto result = base;
+  result[2 * 8192 + 7] ^= 0x01;         // page 2 changed
+  result.resize(4 * 8192 + 10, 0x33);  // page 3 grew past the base's short last page, page 4 is new
+  ChunkId baseId = someId(6);
+  ByteBuffer patch;
+  CHECK(buildPatch(baseId, base, result, patch) == 3);
+  CHECK(std::vector<uint8_t>(patch.data(), patch.data() + patch.size()) == makePatch(baseId, base, result));
+  ByteBuffer out;
+  applyPatch(patch.span(), baseId, base, out, "chunk x");
+  CHECK(std::vector<uint8_t>(out.data(), out.data() + out.size()) == result);
+  // Only the changed byte of page 2 is non-zero in its delta.
+  size_t deltaStart = 48 + 1;
+  size_t nonZero = 0;
+  for (size_t i = 0; i < 8192; ++i) nonZero += patch.data()[deltaStart + i] != 0;
+  CHECK(nonZero == 1);
+}
+
+TEST_CASE("a chunk equal to its base gives a patch without pages, and a shorter one rebuilds") {
+  auto base = pattern(2 * 8192, 8);
+  ChunkId baseId = someId(7);
+  ByteBuffer patch, out;
+  CHECK(buildPatch(baseId, base, base, patch) == 0);
+  CHECK(patch.size() == 48 + 1);
+  applyPatch(patch.span(), baseId, base, out, "chunk x");
+  CHECK(std::vector<uint8_t>(out.data(), out.data() + out.size()) == base);
+  std::vector<uint8_t> shorter(base.begin(), base.begin() + 8192 + 20);
+  shorter[8192] ^= 0xff;
+  CHECK(buildPatch(baseId, base, shorter, patch) == 1);
+  applyPatch(patch.span(), baseId, base, out, "chunk x");
+  CHECK(std::vector<uint8_t>(out.data(), out.data() + out.size()) == shorter);
+}
+
+TEST_CASE("a page set carries the listed pages and rebuilds the chunk from its earlier version") {
+  auto earlier = pattern(4 * 8192, 3);
+  auto chunk = earlier;
+  chunk[100] ^= 1;
+  chunk[3 * 8192 + 5] ^= 1;
+  chunk.resize(5 * 8192 - 100, 0x44);
+  const std::vector<uint32_t> pages{0, 3, 4};
+  ByteBuffer set;
+  buildPageSet(chunk, pages, set);
+  // magic, length, page size, one bitmap byte (pages 0, 3, 4), then the three pages.
+  CHECK(set.size() == 12 + 1 + 8192 * 2 + (8192 - 100));
+  CHECK(std::memcmp(set.data(), "PGBS", 4) == 0);
+  CHECK(getU32(set.span(), 4) == chunk.size());
+  CHECK(set.data()[12] == 0b11001);
+  ByteBuffer out;
+  applyPageSet(set.span(), earlier, out, "chunk y");
+  CHECK(std::vector<uint8_t>(out.data(), out.data() + out.size()) == chunk);
+
+  // Without page 4, which lies beyond the earlier version, the set cannot be applied.
+  const std::vector<uint32_t> tooFew{0, 3};
+  buildPageSet(chunk, tooFew, set);
+  CHECK_THROWS_WITH_AS(applyPageSet(set.span(), earlier, out, "chunk y"),
+                       "chunk y: page 4 is marked unchanged but lies beyond the earlier chunk", Error);
+  auto truncated = std::vector<uint8_t>(set.data(), set.data() + set.size() - 1);
+  CHECK_THROWS_WITH_AS(applyPageSet(truncated, earlier, out, "chunk y"), "chunk y: the page set is truncated at page 3",
+                       Error);
+  const std::vector<uint32_t> unordered{3, 0};
+  CHECK_THROWS_AS(buildPageSet(chunk, unordered, set), Error);
 }
