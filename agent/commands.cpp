@@ -79,6 +79,7 @@ int runCommand(const Config& config) {
       {"archive-get", runArchiveGet},
       {"archive-push", runArchivePush},
       {"backup", runBackup},
+      {"check", runCheck},
       {"info", runInfo},
       {"restore", runRestore},
       {"server-ping", runServerPing},

@@ -33,6 +33,7 @@ int runStanzaCreate(const Config& config);
 int runArchivePush(const Config& config);
 int runArchiveGet(const Config& config);
 int runBackup(const Config& config);
+int runCheck(const Config& config);
 int runRestore(const Config& config);
 int runInfo(const Config& config);
 int runVerify(const Config& config);

@@ -16,12 +16,21 @@ using nlohmann::json;
 namespace {
 
 std::string statusMessage(const StanzaInfo& stanza) {
-  return stanza.backups.empty() ? "error (no valid backups)" : "ok";
+  if (stanza.backups.empty()) return "error (no valid backups)";
+  if (!stanza.archiveGaps.empty())
+    return fmt::format("ok (the WAL archive has {} gap{})", stanza.archiveGaps.size(),
+                       stanza.archiveGaps.size() == 1 ? "" : "s");
+  return "ok";
 }
 
 std::string orNone(const std::string& text) { return text.empty() ? "none" : text; }
 
 }  // namespace
+
+std::string describeGap(const ArchiveGap& gap) {
+  return fmt::format("{} to {} ({} segment{} missing)", gap.first, gap.last, gap.segments,
+                     gap.segments == 1 ? "" : "s");
+}
 
 std::string formatTimestamp(int64_t unixSeconds) {
   std::time_t time = static_cast<std::time_t>(unixSeconds);
@@ -64,6 +73,15 @@ std::vector<StanzaInfo> parseInfo(const json& response) {
     const json archive = field(item, "archive");
     stanza.archiveMin = stringField(archive, "min").value_or("");
     stanza.archiveMax = stringField(archive, "max").value_or("");
+    const json gaps = field(archive, "gaps");
+    for (const auto& gap : gaps.is_array() ? gaps : json::array()) {
+      auto first = stringField(gap, "first"), last = stringField(gap, "last");
+      auto segments = unsignedField(gap, "segments");
+      if (!first || !last || !segments)
+        fail(ErrorCode::Protocol, "the repository server's info answer has a malformed archive gap for stanza '{}'",
+             stanza.name);
+      stanza.archiveGaps.push_back({*first, *last, *segments});
+    }
     stanzas.push_back(std::move(stanza));
   }
   return stanzas;
@@ -83,6 +101,7 @@ std::string formatInfoText(const std::vector<StanzaInfo>& stanzas) {
       out += "    wal archive min/max: none\n";
     else
       out += fmt::format("    wal archive min/max: {}/{}\n", stanza.archiveMin, stanza.archiveMax);
+    for (const auto& gap : stanza.archiveGaps) out += fmt::format("    wal archive gap: {}\n", describeGap(gap));
     for (const auto& b : stanza.backups) {
       out += fmt::format("\n    {} backup: {}\n", b.type, b.label);
       if (!b.prior.empty()) out += fmt::format("        prior backup: {}\n", b.prior);
@@ -108,6 +127,10 @@ json formatInfoJson(const std::vector<StanzaInfo>& stanzas) {
                                  : json(nullptr);
     item["archive"] = {{"min", stanza.archiveMin.empty() ? json(nullptr) : json(stanza.archiveMin)},
                        {"max", stanza.archiveMax.empty() ? json(nullptr) : json(stanza.archiveMax)}};
+    json gaps = json::array();
+    for (const auto& gap : stanza.archiveGaps)
+      gaps.push_back({{"first", gap.first}, {"last", gap.last}, {"segments", gap.segments}});
+    item["archive"]["gaps"] = std::move(gaps);
     json backups = json::array();
     for (const auto& b : stanza.backups) {
       backups.push_back({{"label", b.label},

@@ -1,5 +1,7 @@
 #include "agent/recovery_conf.h"
 
+#include "agent/restore_target.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -34,7 +36,8 @@ bool isRecoverySetting(const std::string& name) {
 RecoveryOptions recoveryOptions(const Config& config, std::string restoreCommand) {
   RecoveryOptions options;
   options.type = std::string(config.choice("type"));
-  if (config.has("target")) options.target = config.str("target");
+  // Checked before anything is written, and in the form PostgreSQL will read.
+  if (config.has("target")) options.target = checkTarget(options.type, config.str("target"));
   if (config.has("target-exclusive")) options.targetExclusive = config.flag("target-exclusive");
   if (config.isSet("target-action")) options.targetAction = std::string(config.choice("target-action"));
   if (config.has("target-timeline")) options.targetTimeline = config.str("target-timeline");

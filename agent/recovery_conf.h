@@ -30,7 +30,8 @@ struct RecoveryOptions {
 };
 
 // From type, target, target-exclusive, target-action, target-timeline, recovery-option and
-// archive-mode of a restore command.
+// archive-mode of a restore command. The target is checked for its type (restore_target.h):
+// OptionInvalidValue naming --target for a malformed one.
 RecoveryOptions recoveryOptions(const Config& config, std::string restoreCommand);
 
 using Settings = std::vector<std::pair<std::string, std::string>>;

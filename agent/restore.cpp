@@ -1,10 +1,11 @@
-// The restore command: into an empty or absent pg1-path, from --set or the latest backup. The main
-// thread streams the manifest (manifest.get), creates directories and links as they come (in
-// manifest order, so a directory or a tablespace link always exists before what is below it) and
-// hands files to process-max RestoreWriters on an asio::thread_pool. When every file is written
-// it writes backup_label, tablespace_map, the recovery settings in postgresql.auto.conf and the
-// signal file, then global/pg_control last — a restore that failed half-way leaves a directory
-// PostgreSQL refuses to start — and finally the directories' modes, owners and times.
+// The restore command: into an empty or absent pg1-path, from --set or the backup that
+// restore_target.h chooses for the recovery target. The main thread streams the manifest
+// (manifest.get), creates directories and links as they come (in manifest order, so a directory or
+// a tablespace link always exists before what is below it) and hands files to process-max
+// RestoreWriters on an asio::thread_pool. When every file is written it writes backup_label,
+// tablespace_map, the recovery settings in postgresql.auto.conf and the signal file, then
+// global/pg_control last — a restore that failed half-way leaves a directory PostgreSQL refuses to
+// start — and finally the directories' modes, owners and times.
 #include "agent/channel_stream.h"
 #include "agent/commands.h"
 #include "agent/info_format.h"
@@ -13,6 +14,7 @@
 #include "agent/recovery_conf.h"
 #include "agent/repo_keys.h"
 #include "agent/restore_tree.h"
+#include "agent/restore_target.h"
 #include "agent/restore_writer.h"
 #include "agent/tablespace_map.h"
 #include "agent/work_queue.h"
@@ -129,7 +131,6 @@ void writeAutoConf(RestoreTree& tree, const std::string& content, const Ownershi
 int runRestore(const Config& config) {
   const std::string stanza = config.stanza();
   const std::string pgPath = config.str("pg-path", 1);
-  const std::string set = config.str("set");
   auto began = std::chrono::steady_clock::now();
   requireEmpty(pgPath, config);
   std::string configPath = config.has("config") ? config.str("config") : std::string();
@@ -145,6 +146,8 @@ int runRestore(const Config& config) {
   RepoSession session(config);
   RepoClient& client = session.client();
   RepoKeys keys = fetchRepoKeys(client, stanza);
+  // --set, or the backup that can reach the target: chosen before anything is written.
+  const std::string set = selectBackup(client, config, keys, recovery).label;
 
   const json request = {{"op", "manifest.get"}, {"stanza", stanza}, {"label", set}};
   RepoChannel manifestChannel = client.download(request).first;

@@ -50,6 +50,7 @@ namespace pgbr {
   X(ArchiveMismatch, 63, "archive-mismatch", "a different WAL file with the same name is already archived") \
   X(ArchiveTimeout, 64, "archive-timeout", "WAL did not reach the archive within archive-timeout") \
   X(RestoreTarget, 65, "restore-target", "the recovery target is invalid or no backup can reach it") \
+  X(ArchiveDisabled, 66, "archive-disabled", "PostgreSQL does not archive its WAL through pgbr-agent (archive_mode, archive_command)") \
   X(Internal, 98, "internal", "an internal error (a bug: please report it)")                       \
   X(Unknown, 99, "unknown", "an unexpected error from the system or a library")
 

@@ -144,6 +144,44 @@ std::optional<WalArchive::Range> WalArchive::segmentRange(const StanzaIdentity& 
   return range;
 }
 
+std::vector<WalArchive::Gap> WalArchive::gaps(const StanzaIdentity& cluster, size_t maxGaps) {
+  std::vector<Gap> found;
+  std::string base = directory(cluster);
+  std::vector<std::string> dirs;
+  for (const auto& dir : storage_.list(base))
+    if (dir.directory && dir.path != kHistoryDir) dirs.push_back(dir.path);
+  // Directory names are the timeline and the high half of the segment number, so sorted
+  // directories hold each timeline's segments in order.
+  std::sort(dirs.begin(), dirs.end());
+  std::optional<pg::WalSegment> previous;
+  for (const auto& dir : dirs) {
+    std::vector<pg::WalSegment> segments;
+    for (const auto& file : listDirectory(base + "/" + dir))
+      if (pg::walFileKind(file.name) == pg::WalFileKind::Segment)
+        if (auto segment = pg::WalSegment::parse(file.name, cluster.walSegmentSize)) segments.push_back(*segment);
+    std::sort(segments.begin(), segments.end());
+    for (const auto& segment : segments) {
+      if (previous && previous->timeline == segment.timeline && previous->next() < segment) {
+        if (found.size() == maxGaps) return found;
+        pg::WalSegment last{segment.timeline, segment.number - 1};
+        found.push_back({previous->next().fileName(cluster.walSegmentSize), last.fileName(cluster.walSegmentSize),
+                         segment.number - previous->number - 1});
+      }
+      if (!previous || *previous < segment) previous = segment;
+    }
+  }
+  return found;
+}
+
+nlohmann::json WalArchive::summary(const StanzaIdentity& cluster) {
+  auto range = segmentRange(cluster);
+  if (!range) return nullptr;
+  nlohmann::json gapList = nlohmann::json::array();
+  for (const auto& gap : gaps(cluster, kMaxReportedGaps))
+    gapList.push_back({{"first", gap.first}, {"last", gap.last}, {"segments", gap.segments}});
+  return {{"min", range->min}, {"max", range->max}, {"gaps", std::move(gapList)}};
+}
+
 std::vector<std::string> WalArchive::missingSegments(const StanzaIdentity& cluster, const pg::WalSegment& first,
                                                      const pg::WalSegment& last) {
   std::vector<std::string> missing;

@@ -18,6 +18,8 @@
 #include "repo-server/record_verifier.h"
 #include "repo-server/stanza.h"
 
+#include <nlohmann/json.hpp>
+
 #include <array>
 #include <memory>
 #include <mutex>
@@ -66,6 +68,19 @@ class WalArchive {
     std::string max;
   };
   std::optional<Range> segmentRange(const StanzaIdentity& cluster);
+  // Segments missing between the first and the last archived segment of a timeline: WAL that
+  // archive-push dropped (archive-push-queue-max) or that was lost. Recovery cannot cross a gap.
+  struct Gap {
+    std::string first;  // the first missing segment
+    std::string last;   // the last missing segment
+    uint64_t segments = 0;
+  };
+  // The gaps of every timeline of the cluster, oldest first, at most maxGaps of them.
+  std::vector<Gap> gaps(const StanzaIdentity& cluster, size_t maxGaps);
+  // What info reports about the archive: null when it holds no segment, else
+  // {"min", "max", "gaps": [{"first", "last", "segments"}…]} (at most kMaxReportedGaps gaps).
+  nlohmann::json summary(const StanzaIdentity& cluster);
+  static constexpr size_t kMaxReportedGaps = 100;
   // Names of the segments from first to last (one timeline) that are not archived, in order.
   std::vector<std::string> missingSegments(const StanzaIdentity& cluster, const pg::WalSegment& first,
                                            const pg::WalSegment& last);

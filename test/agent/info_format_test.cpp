@@ -110,3 +110,25 @@ TEST_CASE("an info answer without stanzas or with a broken backup is a protocol 
   CHECK_THROWS_AS(parseInfo(bad), Error);
   CHECK(formatInfoText({}) == "No stanzas exist in the repository.\n");
 }
+
+TEST_CASE("gaps in the WAL archive are listed in text and json, and the status says so") {
+  Utc utc;
+  json answer = response();
+  answer["stanzas"][0]["archive"]["gaps"] = {{{"first", "000000010000000000000002"},
+                                              {"last", "000000010000000000000003"},
+                                              {"segments", 2}}};
+  auto stanzas = parseInfo(answer);
+  REQUIRE(stanzas[0].archiveGaps.size() == 1);
+  CHECK(describeGap(stanzas[0].archiveGaps[0]) ==
+        "000000010000000000000002 to 000000010000000000000003 (2 segments missing)");
+  std::string text = formatInfoText(stanzas);
+  CHECK(text.find("    status: ok (the WAL archive has 1 gap)\n") != std::string::npos);
+  CHECK(text.find("    wal archive gap: 000000010000000000000002 to 000000010000000000000003 (2 segments missing)\n") !=
+        std::string::npos);
+  auto out = formatInfoJson(stanzas);
+  CHECK(out[0]["archive"]["gaps"][0]["segments"] == 2);
+  CHECK(out[1]["archive"]["gaps"].empty());
+
+  answer["stanzas"][0]["archive"]["gaps"] = {{{"first", "000000010000000000000002"}}};
+  CHECK_THROWS_AS(parseInfo(answer), Error);
+}

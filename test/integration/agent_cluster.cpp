@@ -80,10 +80,14 @@ RestoredCluster::RestoredCluster() : pg_(std::make_unique<PgCluster>()) {
   fs::remove_all(pg_->dataDirectory());
 }
 
-void RestoredCluster::startAndWaitForRecovery() {
+void RestoredCluster::start() {
   pg_->appendSettings({"", "# restored by a pgbr test", "port = " + std::to_string(pg_->port()),
                        "listen_addresses = ''", "unix_socket_directories = '" + pg_->socketDirectory().string() + "'"});
   pg_->start();
+}
+
+void RestoredCluster::startAndWaitForRecovery() {
+  start();
   bool recovered = waitUntil([&] { return pg_->tryPsql("SELECT pg_is_in_recovery()").out.starts_with("f"); });
   REQUIRE_MESSAGE(recovered, ("recovery did not finish; server log:\n" + pg_->log()));
 }

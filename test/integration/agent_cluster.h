@@ -55,8 +55,9 @@ class RestoredCluster {
 
   std::filesystem::path dataDirectory() const { return pg_->dataDirectory(); }
   PgCluster& pg() { return *pg_; }
-  // Points the restored configuration at this cluster's port and socket, starts it, and waits
-  // until recovery has finished (pg_is_in_recovery() is false).
+  // Points the restored configuration at this cluster's port and socket and starts it.
+  void start();
+  // start(), then waits until recovery has finished (pg_is_in_recovery() is false).
   void startAndWaitForRecovery();
 
  private:

@@ -139,3 +139,29 @@ TEST_CASE_TEMPLATE("concurrent pushes of one name with different contents store 
   CHECK(mismatched == 3);
   CHECK(f.storage.list(parentPath(f.repo.wal().find(f.identity, name)->path)).size() == 1);
 }
+
+TEST_CASE_TEMPLATE("gaps are the segments missing inside each timeline's run, and info's summary lists them", Backend,
+                   InMemory, OnDisk) {
+  Fixture<Backend> f;
+  CHECK(f.repo.wal().summary(f.identity).is_null());
+  // Timeline 1: 1-2, 5, 7; timeline 2 starts at 6 and has 9. A .partial fills no gap.
+  for (uint64_t n : {1, 2, 5, 7}) pushWal(f.repo, f.identity, segmentName(n), makeSegment(segmentName(n)));
+  pushWal(f.repo, f.identity, segmentName(3) + ".partial", makeSegment(segmentName(3)));
+  for (uint64_t n : {6, 9}) pushWal(f.repo, f.identity, segmentName(n, 2), makeSegment(segmentName(n, 2)));
+  auto gaps = f.repo.wal().gaps(f.identity, 10);
+  REQUIRE(gaps.size() == 3);
+  CHECK(gaps[0].first == segmentName(3));
+  CHECK(gaps[0].last == segmentName(4));
+  CHECK(gaps[0].segments == 2);
+  CHECK(gaps[1].first == segmentName(6));
+  CHECK(gaps[1].last == segmentName(6));
+  CHECK(gaps[2].first == segmentName(7, 2));
+  CHECK(gaps[2].last == segmentName(8, 2));
+  CHECK(f.repo.wal().gaps(f.identity, 1).size() == 1);
+
+  auto summary = f.repo.wal().summary(f.identity);
+  CHECK(summary["min"] == segmentName(1));
+  CHECK(summary["max"] == segmentName(9, 2));
+  REQUIRE(summary["gaps"].size() == 3);
+  CHECK(summary["gaps"][0] == nlohmann::json{{"first", segmentName(3)}, {"last", segmentName(4)}, {"segments", 2}});
+}
