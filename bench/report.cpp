@@ -1,12 +1,17 @@
 // pgbr-bench-report: turns scripts/bench's raw measurements into its tables.
 //
 //   pgbr-bench-report RESULTS-DIR
+//   pgbr-bench-report --check RESULTS-DIR
 //
 // Reads RESULTS-DIR/raw.jsonl (one measurement a line, written by scripts/bench) and
 // RESULTS-DIR/machine.json, writes RESULTS-DIR/summary.json and RESULTS-DIR/report.md, and
 // prints the markdown. Per data set: a time table and a size table with the ratios
 // pgbr/pgBackRest and pgbr/limit, and a resource table per tool; then the targets,
 // each met, missed or not measurable yet. docs/benchmarks.md says what each column means.
+//
+// --check reads the summary.json written before and fails (exit 1, naming what is missing) unless
+// every data set has a full backup time for both pgbr and pgBackRest: the smoke test's assertion
+// that one run really measured both tools.
 //
 // Ratios are paired: for each repetition, pgbr's figure is divided by the other tool's (or the
 // limit's) figure of the same repetition — they ran back to back, so machine noise hits both
@@ -187,11 +192,38 @@ std::string opLabel(const Row& row) {
   return it == names.end() ? row.op : it->second;
 }
 
+int check(const std::string& dir) {
+  std::ifstream in(dir + "/summary.json");
+  json summary = in ? json::parse(in, nullptr, false) : json();
+  if (!summary.is_object() || !summary.contains("datasets") || summary["datasets"].empty()) {
+    std::fprintf(stderr, "pgbr-bench-report: %s/summary.json is missing, unreadable or has no data set\n", dir.c_str());
+    return 1;
+  }
+  int missing = 0;
+  for (auto& [ds, rows] : summary["datasets"].items()) {
+    bool both = false;
+    for (auto& row : rows)
+      if (row.value("operation", "") == "full" && row["pgbr"]["wall_median"].is_number() &&
+          row["pgbackrest"]["wall_median"].is_number() && row["pgbr"]["wall_median"].get<double>() > 0 &&
+          row["pgbackrest"]["wall_median"].get<double>() > 0)
+        both = true;
+    if (!both) {
+      std::fprintf(stderr, "pgbr-bench-report: data set %s has no full backup timed for both pgbr and pgBackRest\n",
+                   ds.c_str());
+      ++missing;
+    } else {
+      std::printf("pgbr-bench-report: data set %s: full backup timed for pgbr and pgBackRest\n", ds.c_str());
+    }
+  }
+  return missing ? 1 : 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 3 && std::string(argv[1]) == "--check") return check(argv[2]);
   if (argc != 2) {
-    std::fprintf(stderr, "usage: pgbr-bench-report RESULTS-DIR\n");
+    std::fprintf(stderr, "usage: pgbr-bench-report [--check] RESULTS-DIR\n");
     return 2;
   }
   std::string dir = argv[1];

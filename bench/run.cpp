@@ -351,9 +351,9 @@ int main(int argc, char** argv) {
       }
     }
     if (mainDone) {
-      bool orphans = !tree(getpid(), false).empty();
+      bool running = !tree(getpid(), false).empty();
       double waited = std::chrono::duration<double>(Clock::now() - mainEnd).count();
-      if (!orphans || waited > orphanWait || gSignal) {
+      if (!running || waited > orphanWait || gSignal) {
         tail = waited;
         break;
       }
