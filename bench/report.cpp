@@ -170,6 +170,16 @@ std::optional<double> pairedRatio(const Cell& a, const Cell& b, std::optional<do
 
 std::string ratioText(std::optional<double> r) { return r ? fmtRatio(*r) : "—"; }
 
+// A markdown table cell: a '|' inside (tar | zstd) would split it.
+std::string esc(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '|') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
 struct Row {
   std::string op, setting;
   std::map<std::string, Cell> tools;  // tool -> cell
@@ -349,7 +359,7 @@ int main(int argc, char** argv) {
       auto rl = sizeLimit ? std::optional<double>() : pairedRatio(p, row.limit, &Rec::wall);
       md << "| " << opLabel(row) << " | " << row.setting << " | " << p.timeText() << mark(p) << " | " << b.timeText()
          << " | " << t.timeText() << " | "
-         << (sizeLimit ? "see sizes" : row.limit.ok.empty() ? "—" : row.limit.timeText() + " (" + row.limitVariant + ")")
+         << (sizeLimit ? "see sizes" : row.limit.ok.empty() ? "—" : row.limit.timeText() + " (" + esc(row.limitVariant) + ")")
          << " | " << ratioText(rb) << " | " << ratioText(rt) << " | " << ratioText(rl) << " |\n";
       json jr = {{"operation", row.op}, {"settings", row.setting}};
       for (auto& tool : kTools) {
@@ -381,7 +391,7 @@ int main(int argc, char** argv) {
       facts[ds]["status_pgbr_na|" + key] = p.status() == "na" ? std::optional<double>(1) : std::nullopt;
     }
     if (!notes.empty()) md << "\n";
-    for (size_t k = 0; k < notes.size(); ++k) md << "[" << k + 1 << "] pgbr: " << notes[k] << "  \n";
+    for (size_t k = 0; k < notes.size(); ++k) md << "[" << k + 1 << "] pgbr: " << esc(notes[k]) << "  \n";
 
     md << "\n### Stored (repository growth; limit: the same data through the zstd or lz4 CLI)\n\n";
     md << "| operation | settings | pgbr | pgBackRest | pgBackRest TLS | limit | pgbr/pgBackRest | pgbr/limit |\n"
@@ -396,7 +406,7 @@ int main(int argc, char** argv) {
         return m ? fmtBytes(*m) : std::string("—");
       };
       auto lm = row.limit.med(&Rec::stored);
-      std::string limitText = lm ? fmtBytes(*lm) + " (" + row.limitVariant + ")" : "—";
+      std::string limitText = lm ? fmtBytes(*lm) + " (" + esc(row.limitVariant) + ")" : "—";
       md << "| " << opLabel(row) << " | " << row.setting << " | " << cellText(row.tools["pgbr"]) << " | "
          << cellText(row.tools["pgbackrest"]) << " | " << cellText(row.tools["pgbackrest-tls"]) << " | " << limitText
          << " | " << ratioText(pairedRatio(row.tools["pgbr"], row.tools["pgbackrest"], &Rec::stored)) << " | "
@@ -423,7 +433,7 @@ int main(int argc, char** argv) {
         auto w = c.med(&Rec::wall);
         auto st = c.med(&Rec::stored);
         bool wholeDir = name.starts_with("full: ") || name.starts_with("restore: ");
-        md << "| " << name << " | " << (w ? c.timeText() : "—") << " | "
+        md << "| " << esc(name) << " | " << (w ? c.timeText() : "—") << " | "
            << (w && *w > 0 && dsBytes > 0 && wholeDir ? fmtNum(dsBytes / 1e6 / *w, 0) : "—") << " | "
            << (st && *st > 0 ? fmtBytes(*st) : "—") << " |\n";
       }
@@ -491,7 +501,7 @@ int main(int argc, char** argv) {
       verdict = ok ? "met" : "missed";
       measured = fmtRatio(*v) + " (" + ds + ")";
     }
-    md << "| " << text << " | " << measured << " | " << verdict << " |\n";
+    md << "| " << esc(text) << " | " << measured << " | " << verdict << " |\n";
     targets.push_back({{"target", text}, {"measured", v ? json(*v) : json()}, {"dataset", ds}, {"verdict", verdict}});
   };
   const std::string primary = "zstd-3 pm2";
