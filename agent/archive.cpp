@@ -172,24 +172,32 @@ bool downloadWal(RepoClient& client, const ArchiveContext& context, std::string_
 bool fetchWalFile(RepoClient& client, const ArchiveContext& context, std::string_view name,
                   const std::string& destination, bool durable) {
   std::string temporary = destination + ".pgbr-tmp";
-  int raw = openRetry(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (raw < 0) failErrno(ErrorCode::FileWrite, "cannot create", temporary, -raw);
-  UniqueFd out(raw);
+  // The temporary file is made only once the server has the file: recovery asks for many files the
+  // archive lacks (the next timeline's history, the segment after the last), and each of those
+  // must end quietly with "missing", whatever the state of the destination's directory.
+  UniqueFd out;
+  bool created = false;
+  auto create = [&] {
+    int raw = openRetry(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (raw < 0) failErrno(ErrorCode::FileWrite, "cannot create", temporary, -raw);
+    out = UniqueFd(raw);
+    created = true;
+  };
   try {
     bool found = downloadWal(client, context, name, fmt::format("nothing was written to '{}'", destination),
-                             [&](std::span<const uint8_t> piece) { writeFd(out.get(), piece, temporary); });
-    if (!found) {
-      out.reset();
-      ::unlink(temporary.c_str());
-      return false;
-    }
+                             [&](std::span<const uint8_t> piece) {
+                               if (!created) create();
+                               writeFd(out.get(), piece, temporary);
+                             });
+    if (!found) return false;
+    if (!created) create();  // an empty file
     if (durable) fsyncFd(out.get(), temporary);
     out.closeChecked(temporary);
     if (::rename(temporary.c_str(), destination.c_str()) != 0)
       failErrno(ErrorCode::FileWrite, "cannot rename the fetched WAL file to", destination, errno);
   } catch (...) {
     out.reset();
-    ::unlink(temporary.c_str());
+    if (created) ::unlink(temporary.c_str());
     throw;
   }
   if (durable) {
