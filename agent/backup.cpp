@@ -12,9 +12,11 @@
 //
 // pg_control is read in walk order rather than last: for a backup of a primary, recovery starts
 // from backup_label's checkpoint and replays to the backup's end, which rewrites pg_control, so
-// the copy's age does not matter (a backup from a standby, where minRecoveryPoint does, must
-// take it last).
+// the copy's age does not matter. That holds for a backup read from a standby too
+// (agent/backup_standby.h): the backup_label is still the primary's, so recovery ends at the
+// primary's backup-end record.
 #include "agent/backup_reader.h"
+#include "agent/backup_standby.h"
 #include "agent/channel_stream.h"
 #include "agent/chunk_uploader.h"
 #include "agent/cluster.h"
@@ -294,6 +296,10 @@ int runBackup(const Config& config) {
          "and restart PostgreSQL",
          connection.options().describe(), stanza);
 
+  // Files come from a standby when backup-standby says so; start and stop stay on the primary.
+  std::optional<StandbySource> standby = chooseStandby(config, cluster);
+  const std::string readPath = standby ? standby->path : pgPath;
+
   RepoSession session(config);
   RepoClient& client = session.client();
   RepoKeys keys = fetchRepoKeys(client, stanza);
@@ -334,9 +340,13 @@ int runBackup(const Config& config) {
   logInfo("backup {} started at WAL location {} (file {}, timeline {})", label, start.lsn, start.walFileName,
           start.timeline);
 
+  const double archiveTimeout = static_cast<double>(config.duration("archive-timeout").count()) / 1000.0;
+  if (standby) syncStandby(*standby, start.lsn, pg::currentWalLsn(connection), config.duration("archive-timeout"));
+
   OwnerNames names;
   std::vector<Tablespace> tablespaces;
-  for (const auto& t : pg::tablespaces(connection))
+  // The locations where the files are read: a standby's tablespaces may be elsewhere.
+  for (const auto& t : pg::tablespaces(standby ? standby->connection : connection))
     tablespaces.push_back({.oid = t.oid, .name = t.name, .location = t.location});
 
   bool checksums = cluster.control.checksumsEnabled();
@@ -348,7 +358,7 @@ int runBackup(const Config& config) {
 
   pg::DataDirectoryRules rules(cluster.control.version.major, cluster.control.catalogVersion);
   ExcludeList excludes(config.has("exclude") ? config.list("exclude") : std::vector<std::string>{});
-  auto [filesTotal, bytesTotal] = countFiles(pgPath, rules, excludes);
+  auto [filesTotal, bytesTotal] = countFiles(readPath, rules, excludes);
   Progress progress(filesTotal, bytesTotal);
   ReaderStats stats;
   unsigned workers = static_cast<unsigned>(config.integer("process-max"));
@@ -356,7 +366,7 @@ int runBackup(const Config& config) {
   ChunkUploader uploader(client, stanza, 2 * workers * batchBytes);
 
   ReaderContext context;
-  context.dataDirectory = pgPath;
+  context.dataDirectory = readPath;
   context.stanza = stanza;
   context.client = &client;
   context.keyring = keys.keyring;
@@ -410,7 +420,7 @@ int runBackup(const Config& config) {
   header.agentHost = hostName();
   header.agentVersion = std::string(pgbrVersion());
   header.extra = {{"tablespaces", tablespacesToJson(tablespaces)},
-                  {"dataDirectory", dataDirectoryAttributes(pgPath, names)},
+                  {"dataDirectory", dataDirectoryAttributes(readPath, names)},
                   {"checksumPage", checkPages},
                   {"chunks", stats.chunks.load()},
                   {"newChunks", stats.newChunks.load()},
@@ -420,9 +430,9 @@ int runBackup(const Config& config) {
                   {"bytesSent", stats.sentBytes.load()},
                   {"unchangedFiles", stats.unchangedFiles.load()},
                   {"storedChunks", stats.storedChunks.load()},
-                  {"delta", delta}};
+                  {"delta", delta},
+                  {"standby", standby ? json(standby->index) : json(nullptr)}};
 
-  const double archiveTimeout = static_cast<double>(config.duration("archive-timeout").count()) / 1000.0;
   const json end = {{"header", header.toJson()}, {"archiveTimeout", archiveTimeout}};
   logInfo("waiting for the repository to receive the WAL up to {} (archive-timeout {} s) and commit the backup",
           stop.lsn, archiveTimeout);

@@ -13,15 +13,15 @@ namespace pgbr::agent {
 
 using nlohmann::json;
 
-pg::ConnectOptions pgConnectOptions(const Config& config) {
+pg::ConnectOptions pgConnectOptions(const Config& config, unsigned index) {
   pg::ConnectOptions options;
-  if (config.has("pg-socket-path", 1))
-    options.host = config.str("pg-socket-path", 1);
-  else if (config.has("pg-host", 1))
-    options.host = config.str("pg-host", 1);
-  options.port = static_cast<int>(config.integer("pg-port", 1));
-  if (config.has("pg-user", 1)) options.user = config.str("pg-user", 1);
-  options.database = config.str("pg-database", 1);
+  if (config.has("pg-socket-path", index))
+    options.host = config.str("pg-socket-path", index);
+  else if (config.has("pg-host", index))
+    options.host = config.str("pg-host", index);
+  options.port = static_cast<int>(config.integer("pg-port", index));
+  if (config.has("pg-user", index)) options.user = config.str("pg-user", index);
+  options.database = config.str("pg-database", index);
   options.applicationName = "pgbr-agent";
   return options;
 }

@@ -18,7 +18,8 @@
 
 namespace pgbr::agent {
 
-pg::ConnectOptions pgConnectOptions(const Config& config);
+// How to reach cluster pg<index> (pg2 is typically a standby).
+pg::ConnectOptions pgConnectOptions(const Config& config, unsigned index = 1);
 
 // What a stanza records about its cluster (docs/repository-format.md, "Stanza identity").
 struct ClusterIdentity {

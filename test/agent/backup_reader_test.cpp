@@ -1,4 +1,5 @@
 #include "agent/backup_reader.h"
+#include "agent/prior_manifest.h"
 
 #include <doctest/doctest.h>
 
@@ -33,4 +34,31 @@ TEST_CASE("a walked path becomes a manifest entry with its owner's names") {
   CHECK(entry.mtime == 1700000000);
   CHECK_FALSE(entry.user.empty());
   CHECK(names.user(4000000000u) == "4000000000");  // no such user: the id itself
+}
+
+TEST_CASE("a file is trusted unchanged only with the same size and mtime, well before the prior backup started") {
+  pg::DataDirEntry walked;
+  walked.path = "base/5/16384";
+  walked.type = pg::EntryType::File;
+  walked.size = 8192;
+  walked.mtime = 1700000000;
+  ManifestEntry prior;
+  prior.type = EntryType::File;
+  prior.path = walked.path;
+  prior.size = 8192;
+  prior.mtime = 1700000000;
+  const int64_t priorStart = 1700000000 + kTimestampMargin;
+  CHECK(unchangedSince(walked, prior, priorStart));
+  // Written in the same second (or just before) the prior backup read it: a later write in that
+  // second would keep the time, so the file is read again.
+  CHECK_FALSE(unchangedSince(walked, prior, priorStart - 1));
+  CHECK_FALSE(unchangedSince(walked, prior, walked.mtime));
+  prior.size = 16384;
+  CHECK_FALSE(unchangedSince(walked, prior, priorStart));
+  prior.size = 8192;
+  prior.mtime = 1700000001;
+  CHECK_FALSE(unchangedSince(walked, prior, priorStart + 10));
+  prior.mtime = walked.mtime;
+  prior.type = EntryType::Link;
+  CHECK_FALSE(unchangedSince(walked, prior, priorStart));
 }

@@ -11,6 +11,22 @@ namespace fs = std::filesystem;
 
 fs::path agentBinary() { return binDir() / "pgbr-agent"; }
 
+std::string comparableDump(const std::string& dump) {
+  std::string out;
+  size_t start = 0;
+  while (start < dump.size()) {
+    size_t end = dump.find('\n', start);
+    if (end == std::string::npos) end = dump.size();
+    std::string_view line(dump.data() + start, end - start);
+    if (!line.starts_with("\\restrict ") && !line.starts_with("\\unrestrict ")) {
+      out += line;
+      out += '\n';
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
 std::string describeRun(const std::string& what, const RunResult& result) {
   return fmt::format("{} exited with {}{}\nstdout:\n{}\nstderr:\n{}", what, result.exitCode,
                      result.timedOut ? " (timed out)" : "", result.out, result.err);

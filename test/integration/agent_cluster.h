@@ -64,6 +64,10 @@ class RestoredCluster {
   std::unique_ptr<PgCluster> pg_;
 };
 
+// pg_dumpall output without its \restrict and \unrestrict lines, whose keys are random per dump,
+// so that two dumps of the same data compare equal.
+std::string comparableDump(const std::string& dump);
+
 // "<what> exited with <code>\nstdout: …\nstderr: …" for failure messages.
 std::string describeRun(const std::string& what, const RunResult& result);
 

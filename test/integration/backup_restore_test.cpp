@@ -65,23 +65,6 @@ std::unique_ptr<Child> startLoad(PgCluster& pg, int seconds) {
   return child;
 }
 
-// pg_dumpall output without its \restrict and \unrestrict lines, whose keys are random per dump.
-std::string comparable(const std::string& dump) {
-  std::string out;
-  size_t start = 0;
-  while (start < dump.size()) {
-    size_t end = dump.find('\n', start);
-    if (end == std::string::npos) end = dump.size();
-    std::string_view line(dump.data() + start, end - start);
-    if (!line.starts_with("\\restrict ") && !line.starts_with("\\unrestrict ")) {
-      out += line;
-      out += '\n';
-    }
-    start = end + 1;
-  }
-  return out;
-}
-
 std::string replaceAll(std::string text, const std::string& from, const std::string& to) {
   for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
     text.replace(at, from.size(), to);
@@ -112,7 +95,7 @@ void backupAndRestore(const Cycle& cycle) {
     label = incr;
   }
   cluster.switchWalAndWaitArchived();
-  std::string expected = comparable(pg.dumpall());
+  std::string expected = comparableDump(pg.dumpall());
 
   RestoredCluster restored;
   TempDir tablespaces("pgbr-tablespaces");
@@ -129,7 +112,7 @@ void backupAndRestore(const Cycle& cycle) {
 
   restored.startAndWaitForRecovery();
   std::string actual =
-      comparable(replaceAll(restored.pg().dumpall(), (tablespaces.path() / "ts1").string(), location.string()));
+      comparableDump(replaceAll(restored.pg().dumpall(), (tablespaces.path() / "ts1").string(), location.string()));
   if (actual != expected) {
     writeFile(fs::temp_directory_path() / "pgbr-dump-expected.sql", expected);
     writeFile(fs::temp_directory_path() / "pgbr-dump-actual.sql", actual);
