@@ -76,11 +76,18 @@ TEST_CASE("asynchronous archive-push under pgbench load keeps few .ready files a
   AgentCluster cluster(repo, "archive-async=y\nprocess-max=2\n", "main", smallSegments());
   PgCluster& pg = cluster.pg();
   pg.start();
+  // Archiving begins with the segment in use at the first start: initdb fills the ones before it
+  // (several, with 1 MiB segments), and PostgreSQL never marks those for archiving.
+  std::string firstArchived = pg.psql("SELECT pg_walfile_name(pg_current_wal_lsn())");
   cluster.agentOk({"stanza-create"});
   pg.pgbench({"-i", "-s", "2"});
+  // Commits without waiting for the disk, so that the load makes WAL quickly even on a slow one.
+  pg.psql("ALTER SYSTEM SET synchronous_commit = off");
+  pg.psql("SELECT pg_reload_conf()");
 
+  // As fast as the machine goes: every few hundred transactions fill a 1 MiB segment.
   std::vector<std::string> argv = {(pgBinDir() / "pgbench").string(), "-h", pg.socketDirectory().string(), "-p",
-                                   std::to_string(pg.port()), "-c", "2", "-j", "1", "-R", "400", "-T", "20", "postgres"};
+                                   std::to_string(pg.port()), "-c", "2", "-j", "1", "-T", "15", "postgres"};
   Child load(argv, pg.root() / "pgbench.log", {.cwd = pg.root(), .user = "postgres"});
   size_t mostReady = 0;
   std::string firstDuringLoad = pg.psql("SELECT pg_walfile_name(pg_current_wal_lsn())");
@@ -94,12 +101,11 @@ TEST_CASE("asynchronous archive-push under pgbench load keeps few .ready files a
   REQUIRE_MESSAGE(caughtUp, pg.log());
   MESSAGE("segments from ", firstDuringLoad, " to ", last, "; at most ", mostReady, " .ready files at once");
   CHECK(last > firstDuringLoad);
-  // PostgreSQL's archiver is never more than a few seconds of WAL behind (the load is rate-limited
-  // so that any machine keeps up with it).
+  // PostgreSQL's archiver stays within a few seconds of WAL (a few segments) of the load.
   CHECK(mostReady <= 64);
 
   auto archive = archiveInfo(cluster);
-  CHECK(archive["min"] == "000000010000000000000001");
+  CHECK(archive["min"].get<std::string>() <= firstArchived);
   CHECK(archive["max"].get<std::string>() >= last);
   CHECK_MESSAGE(archive["gaps"].empty(), archive.dump());
   std::string log = readFile(repo.dir() / "agent-log" / "main-archive-push-async.log");
@@ -152,15 +158,19 @@ TEST_CASE("beyond archive-push-queue-max WAL is dropped with a warning, and info
   bool dropped = waitUntil([&] {
     last = newSegment(pg);
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    return contains(pg.log(), "because the WAL waiting to be archived exceeded archive-push-queue-max (4MiB)");
-  });
+    return contains(pg.log(), "because the WAL waiting to be archived exceeded archive-push-queue-max (4.0 MiB)");
+  }, std::chrono::seconds(60));  // a few segments past 4 MiB: seconds, not minutes
   REQUIRE_MESSAGE(dropped, pg.log());
   CHECK(contains(pg.log(), "dropped WAL file '0000000100000000000000"));
   CHECK(pg.psql("SELECT 1") == "1");
 
+  // A new segment after the gap (newSegment writes a row first: pg_switch_wal() on an idle cluster
+  // would not switch, and the last dropped segment would count as archived).
   repo.start();
-  cluster.switchWalAndWaitArchived();
+  std::string after = newSegment(pg);
+  REQUIRE_MESSAGE(waitUntil([&] { return archivedUpTo(pg, after); }), pg.log());
   auto archive = archiveInfo(cluster);
+  CHECK(archive["max"].get<std::string>() >= after);
   REQUIRE_MESSAGE(!archive["gaps"].empty(), archive.dump());
   CHECK(archive["gaps"][0]["segments"].get<uint64_t>() >= 4);
   CHECK(contains(cluster.agentOk({"info"}), "wal archive gap: "));
