@@ -42,8 +42,9 @@ ProgressSnapshot Progress::snapshot() const {
           .elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start_)};
 }
 
-ProgressReporter::ProgressReporter(std::string what, const Progress& progress, std::chrono::milliseconds interval)
-    : what_(std::move(what)), progress_(progress), interval_(interval) {
+ProgressReporter::ProgressReporter(std::string what, const Progress& progress, std::chrono::milliseconds interval,
+                                   std::function<std::string()> detail)
+    : what_(std::move(what)), progress_(progress), interval_(interval), detail_(std::move(detail)) {
   if (logEnabled(LogLevel::Info)) thread_ = std::thread([this] { loop(); });
 }
 
@@ -58,8 +59,11 @@ ProgressReporter::~ProgressReporter() {
 
 void ProgressReporter::loop() {
   std::unique_lock lock(mutex_);
-  while (!stop_.wait_for(lock, interval_, [&] { return stopping_; }))
-    logInfo("{}", formatProgress(what_, progress_.snapshot()));
+  while (!stop_.wait_for(lock, interval_, [&] { return stopping_; })) {
+    std::string line = formatProgress(what_, progress_.snapshot());
+    if (detail_) line += "; " + detail_();
+    logInfo("{}", line);
+  }
 }
 
 }  // namespace pgbr::agent

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -52,9 +53,11 @@ class Progress {
 
 class ProgressReporter {
  public:
-  // Logs formatProgress(what, …) at info level every `interval`, starting one interval from now.
+  // Logs formatProgress(what, …) at info level every `interval`, starting one interval from now;
+  // detail(), when given, is appended after a semicolon (e.g. a restore's bytes fetched and kept).
   ProgressReporter(std::string what, const Progress& progress,
-                   std::chrono::milliseconds interval = std::chrono::seconds(5));
+                   std::chrono::milliseconds interval = std::chrono::seconds(5),
+                   std::function<std::string()> detail = {});
   ~ProgressReporter();
   ProgressReporter(const ProgressReporter&) = delete;
   ProgressReporter& operator=(const ProgressReporter&) = delete;
@@ -65,6 +68,7 @@ class ProgressReporter {
   std::string what_;
   const Progress& progress_;
   std::chrono::milliseconds interval_;
+  std::function<std::string()> detail_;
   std::mutex mutex_;
   std::condition_variable stop_;
   bool stopping_ = false;

@@ -8,6 +8,7 @@
 // start — and finally the directories' modes, owners and times.
 #include "agent/channel_stream.h"
 #include "agent/commands.h"
+#include "agent/delta_merge.h"
 #include "agent/info_format.h"
 #include "agent/json_fields.h"
 #include "agent/progress.h"
@@ -25,6 +26,7 @@
 #include "common/text.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -46,22 +48,66 @@ constexpr uint64_t kQueuedChunkIds = 64 * 1024;
 // Files a restore keeps open at once, over all workers (well below the usual 1024 descriptors).
 constexpr size_t kOpenFiles = 768;
 
-// pg1-path must be absent or an empty directory.
-void requireEmpty(const std::string& path, const Config& config) {
-  if (config.flag("delta") || config.flag("force"))
+// PostgreSQL must not be running where a delta restore writes. Like pgBackRest, any
+// postmaster.pid refuses the restore: a live postmaster is named; a stale file (a crash) is the
+// operator's to remove, since a restore cannot tell a crashed cluster from one starting up.
+void refuseRunningCluster(const std::string& path) {
+  std::string pidFile = path + "/postmaster.pid";
+  std::error_code ec;
+  if (!std::filesystem::exists(std::filesystem::symlink_status(pidFile, ec))) return;
+  std::string content;
+  {
+    int raw = openRetry(pidFile.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (raw >= 0) {
+      UniqueFd fd(raw);
+      std::vector<uint8_t> buffer(64);
+      size_t n = readFd(fd.get(), buffer, pidFile);
+      content.assign(reinterpret_cast<const char*>(buffer.data()), n);
+    }
+  }
+  long pid = 0;
+  try {
+    pid = std::stol(content.substr(0, content.find('\n')));
+  } catch (const std::exception&) {
+    pid = 0;
+  }
+  if (pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM))
+    fail(ErrorCode::PgRunning,
+         "PostgreSQL is running in '{}' (postmaster.pid names PID {}, which is alive): stop it before restoring over "
+         "it",
+         path, pid);
+  fail(ErrorCode::PgRunning,
+       "'{}' exists{}: a restore never writes where PostgreSQL may be running; if the cluster crashed and no "
+       "postmaster is running, remove postmaster.pid and run the restore again",
+       pidFile, pid > 0 ? fmt::format(" (PID {}, no such process now)", pid) : std::string());
+}
+
+// Whether pg1-path holds anything, after checking it may be restored into: absent or empty for a
+// restore, or for --delta an existing data directory (PG_VERSION, no postmaster.pid; --force
+// skips the PG_VERSION test).
+bool checkTarget(const std::string& path, const Config& config) {
+  bool delta = config.flag("delta");
+  if (config.flag("force") && !delta)
     fail(ErrorCode::OptionInvalidValue,
-         "restore --delta and --force are not available in this release: restore into an empty or absent "
-         "pg1-path");
+         "restore --force only goes with --delta (it makes the delta restore check files by content)");
   std::error_code ec;
   auto status = std::filesystem::status(path, ec);
-  if (ec || status.type() == std::filesystem::file_type::not_found) return;
+  if (ec || status.type() == std::filesystem::file_type::not_found) return false;
   if (status.type() != std::filesystem::file_type::directory)
     fail(ErrorCode::PathInvalid, "pg1-path '{}' exists and is not a directory", path);
-  if (!std::filesystem::is_empty(path, ec) || ec)
+  if (std::filesystem::is_empty(path, ec) && !ec) return false;
+  if (!delta)
     fail(ErrorCode::PathNotEmpty,
-         "pg1-path '{}' is not empty: restore writes only into an empty or absent directory (restoring over an "
-         "existing cluster with --delta or --force comes in a later release); stop PostgreSQL and empty or move it",
+         "pg1-path '{}' is not empty: restore writes into an empty or absent directory; to restore over an existing "
+         "cluster, stop PostgreSQL and use --delta",
          path);
+  refuseRunningCluster(path);
+  if (!config.flag("force") && !std::filesystem::exists(path + "/PG_VERSION", ec))
+    fail(ErrorCode::PathInvalid,
+         "pg1-path '{}' has no PG_VERSION: it does not look like a PostgreSQL data directory, and a delta restore "
+         "removes everything the backup does not have; check the path, or add --force",
+         path);
+  return true;
 }
 
 bool isTablespaceLink(std::string_view path, uint32_t& oid) {
@@ -132,7 +178,7 @@ int runRestore(const Config& config) {
   const std::string stanza = config.stanza();
   const std::string pgPath = config.str("pg-path", 1);
   auto began = std::chrono::steady_clock::now();
-  requireEmpty(pgPath, config);
+  const bool delta = checkTarget(pgPath, config);
   std::string configPath = config.has("config") ? config.str("config") : std::string();
   if (configPath.empty())
     logWarn(
@@ -180,7 +226,20 @@ int runRestore(const Config& config) {
   const json root = field(header.extra, "dataDirectory");
   Ownership rootOwner = owners.get(stringField(root, "user").value_or(""), stringField(root, "group").value_or(""));
 
+  std::optional<DeltaMerge> merge;
+  if (delta) {
+    // First of all: without pg_control PostgreSQL refuses to start on a directory that a failed
+    // delta restore left half old, half new. The backup's copy is written last.
+    tree.remove(pg::kControlFilePath);
+    fsyncDirectory(pgPath + "/global");
+    merge.emplace(tree, fmt::format("PG_{}_", header.pgVersion));
+    logInfo("delta restore over {}: {}", pgPath,
+            config.flag("force") ? "every file is checked chunk by chunk against the backup (--force)"
+                                 : "files whose size and modification time match the backup are kept");
+  }
+
   Progress progress(header.fileCount, header.size);
+  RestoreStats stats;
   RestoreContext context;
   context.stanza = stanza;
   context.client = &client;
@@ -190,18 +249,47 @@ int runRestore(const Config& config) {
   context.chunksPerBatch = static_cast<size_t>(std::clamp<uint64_t>(kBatchBytes / header.chunkSize, 1, 4096));
   context.progress = &progress;
   context.owners = &owners;
+  context.stats = &stats;
+  context.force = config.flag("force");
 
   unsigned workers = static_cast<unsigned>(config.integer("process-max"));
   context.filesPerBatch = std::max<size_t>(8, kOpenFiles / workers);
   // Entries waiting for a worker hold at most about this many chunk ids, whatever the manifest's size.
-  WorkQueue<ManifestEntry> jobs(kQueuedChunkIds);
+  WorkQueue<RestoreJob> jobs(kQueuedChunkIds);
   std::vector<DirectoryAttributes> directories;
   std::optional<ManifestEntry> control;
   std::set<std::string> linksUsed;
   TablespaceMapEntries restoredTablespaces;
+
+  // The local entry at a manifest path (delta), consumed from the walk; strays before it removed.
+  auto local = [&](const std::string& path) -> std::optional<LocalEntry> {
+    if (!merge) return std::nullopt;
+    return merge->match(path);
+  };
+  // A directory of the manifest: kept (and walked) when one is there, else created.
+  auto ensureDirectory = [&](const std::string& path) {
+    auto existing = local(path);
+    if (existing && existing->type == LocalType::Directory) {
+      merge->enter(path);
+      return;
+    }
+    if (existing) merge->remove(*existing);
+    tree.createDirectory(path);
+  };
+  // A symbolic link of the manifest: kept when the same link is there.
+  auto ensureSymlink = [&](const std::string& path, const std::string& target) {
+    auto existing = local(path);
+    if (existing && existing->type == LocalType::Link && existing->target == target) return;
+    if (existing) merge->remove(*existing);
+    tree.createSymlink(path, target);
+  };
   {
-    ProgressReporter reporter("restore", progress);
-    WorkerPool<ManifestEntry> pool(workers, jobs);
+    ProgressReporter reporter("restore", progress, std::chrono::seconds(5), [&] {
+      return delta ? fmt::format("kept {}, fetched {}", formatBytes(stats.bytesKept.load()),
+                                 formatBytes(stats.bytesFetched.load()))
+                   : fmt::format("fetched {}", formatBytes(stats.bytesFetched.load()));
+    });
+    WorkerPool<RestoreJob> pool(workers, jobs);
     pool.start([&] { return RestoreWriter(context); });
     try {
       while (auto entry = reader.next()) {
@@ -209,25 +297,42 @@ int runRestore(const Config& config) {
         uint32_t oid = 0;
         switch (entry->type) {
           case EntryType::Directory:
-            tree.createDirectory(entry->path);
+            ensureDirectory(entry->path);
             directories.push_back({entry->path, entry->mode, entry->mtime, entry->user, entry->group});
             break;
-          case EntryType::File:
+          case EntryType::File: {
             checkFileEntry(*entry, header.chunkSize, what);
+            std::optional<LocalFile> file;
+            if (auto existing = local(entry->path)) {
+              // A hard link may share its data with another cluster (pg_upgrade --link): replaced,
+              // never written in place.
+              if (existing->type == LocalType::File && existing->links == 1)
+                file = LocalFile{.size = existing->size, .mtime = existing->mtime};
+              else
+                merge->remove(*existing);
+            }
             if (entry->path == pg::kControlFilePath) {
               control = std::move(*entry);
             } else {
               uint64_t weight = 1 + entry->chunks.size();
-              jobs.push(std::move(*entry), weight);
+              jobs.push(RestoreJob{.entry = std::move(*entry), .local = file}, weight);
             }
             break;
+          }
           case EntryType::Link:
             if (isTablespaceLink(entry->path, oid)) {
               auto target = tablespaceTargets.find(oid);
               if (target == tablespaceTargets.end())
                 fail(ErrorCode::Corrupt, "{} has the tablespace link '{}' but no tablespace {} in its tablespace list",
                      what, entry->path, oid);
-              tree.createTablespaceLink(entry->path, target->second);
+              auto existing = local(entry->path);
+              if (existing && existing->type == LocalType::Link && existing->target == target->second) {
+                tree.adoptTablespaceLink(entry->path, target->second);
+              } else {
+                if (existing) merge->remove(*existing);
+                tree.createTablespaceLink(entry->path, target->second, delta);
+              }
+              if (merge) merge->enterTablespace(entry->path);
               UniqueFd dir = tree.openTablespaceDirectory(entry->path);
               applyAttributes(dir.get(), 0700, entry->mtime, owners.get(entry->user, entry->group), target->second);
               auto owner = owners.get(entry->user, entry->group);
@@ -238,17 +343,18 @@ int runRestore(const Config& config) {
               restoredTablespaces.emplace_back(oid, target->second);
               logDetail("tablespace {} restored into {}", oid, target->second);
             } else if (auto mapped = linkMap.find(entry->path); mapped != linkMap.end()) {
-              tree.createSymlink(entry->path, mapped->second);
+              ensureSymlink(entry->path, mapped->second);
               linksUsed.insert(entry->path);
             } else if (linkAll) {
-              tree.createSymlink(entry->path, entry->target);
+              ensureSymlink(entry->path, entry->target);
             } else if (entry->path == "pg_wal") {
               // The WAL directory was a link; its contents come from the archive anyway.
-              tree.createDirectory(entry->path);
+              ensureDirectory(entry->path);
               directories.push_back({entry->path, 0700, entry->mtime, entry->user, entry->group});
-              tree.createDirectory("pg_wal/archive_status");
+              ensureDirectory("pg_wal/archive_status");
               directories.push_back({"pg_wal/archive_status", 0700, entry->mtime, entry->user, entry->group});
             } else {
+              if (auto existing = local(entry->path)) merge->remove(*existing);
               logWarn(
                   "link {} -> {} is not restored: backups hold links, not what they point to; use --link-all or "
                   "--link-map={}=<path> to restore it as a link",
@@ -261,6 +367,8 @@ int runRestore(const Config& config) {
         while (manifestChannel.receiveData()) {
         }
       }
+      // Whatever the backup does not have: stale WAL, old labels and signal files, dropped relations.
+      if (merge && !pool.stopping()) merge->finish();
     } catch (...) {
       pool.fail(std::current_exception());
     }
@@ -285,7 +393,7 @@ int runRestore(const Config& config) {
   if (!control) fail(ErrorCode::Corrupt, "{} has no {}: it cannot be restored", what, pg::kControlFilePath);
   {
     RestoreWriter writer(context);
-    writer.process(*control);
+    writer.process(RestoreJob{.entry = *control, .local = std::nullopt});
     writer.flush();
   }
 
@@ -309,8 +417,16 @@ int runRestore(const Config& config) {
 
   auto seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - began);
   auto snapshot = progress.snapshot();
-  logInfo("restored backup {} into {}: {} files, {} in {}; start PostgreSQL to recover{}", header.label, pgPath,
-          snapshot.filesDone, formatBytes(snapshot.bytesDone), formatDuration(seconds),
+  std::string fetched = fmt::format("fetched {} from the repository ({} chunks, {} written)",
+                                    formatBytes(stats.bytesFetched.load()), stats.chunksFetched.load(),
+                                    formatBytes(stats.bytesWritten.load()));
+  std::string summary =
+      delta ? fmt::format("{} files, {}: kept {} ({} files unchanged), {}; {} files updated, {} entries removed",
+                          snapshot.filesDone, formatBytes(snapshot.bytesDone), formatBytes(stats.bytesKept.load()),
+                          stats.filesKept.load(), fetched, stats.filesUpdated.load(), merge->removedEntries())
+            : fmt::format("{} files, {}, {}", snapshot.filesDone, formatBytes(snapshot.bytesDone), fetched);
+  logInfo("restored backup {} into {}{}: {} in {}; start PostgreSQL to recover{}", header.label, pgPath,
+          delta ? " (delta)" : "", summary, formatDuration(seconds),
           recovery.type == "default" ? " to the end of the archived WAL" : "");
   fmt::print("{}\n", header.label);
   return 0;

@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -99,7 +100,7 @@ void RestoreTree::createDirectory(std::string_view path) {
               describe(path), errno);
 }
 
-void RestoreTree::createTablespaceLink(std::string_view path, const std::string& target) {
+void RestoreTree::checkTablespaceTarget(std::string_view path, const std::string& target) const {
   if (target.empty() || target.front() != '/')
     fail(ErrorCode::PathInvalid, "tablespace link '{}' points to '{}', which is not an absolute path", path, target);
   std::error_code ec;
@@ -110,10 +111,15 @@ void RestoreTree::createTablespaceLink(std::string_view path, const std::string&
          "tablespace link '{}' would point to '{}', inside the data directory '{}'; map it elsewhere with "
          "--tablespace-map",
          path, target, root_);
+}
+
+void RestoreTree::createTablespaceLink(std::string_view path, const std::string& target, bool mayHoldData) {
+  checkTablespaceTarget(path, target);
+  std::error_code ec;
   if (std::filesystem::exists(target, ec)) {
     if (!std::filesystem::is_directory(target, ec))
       fail(ErrorCode::PathInvalid, "tablespace directory '{}' (for '{}') exists and is not a directory", target, path);
-    if (!isEmptyDirectory(target))
+    if (!mayHoldData && !isEmptyDirectory(target))
       fail(ErrorCode::PathNotEmpty,
            "tablespace directory '{}' (for '{}') is not empty; restore it elsewhere with "
            "--tablespace-map=<name>=<path> or --tablespace-map-all=<directory>",
@@ -127,6 +133,22 @@ void RestoreTree::createTablespaceLink(std::string_view path, const std::string&
   UniqueFd parent = openParent(path, name);
   if (::symlinkat(target.c_str(), parent.get(), name.c_str()) != 0)
     failErrno(ErrorCode::FileWrite, "cannot create tablespace link", describe(path), errno);
+  std::unique_lock lock(mutex_);
+  tablespaces_.emplace(std::string(path), target);
+}
+
+void RestoreTree::adoptTablespaceLink(std::string_view path, const std::string& target) {
+  checkTablespaceTarget(path, target);
+  std::string name;
+  UniqueFd parent = openParent(path, name);
+  std::vector<char> buffer(4096);
+  ssize_t n = ::readlinkat(parent.get(), name.c_str(), buffer.data(), buffer.size());
+  if (n < 0) failErrno(ErrorCode::FileOpen, "cannot read the link", describe(path), errno);
+  if (std::string_view(buffer.data(), static_cast<size_t>(n)) != target)
+    fail(ErrorCode::Internal, "tablespace link '{}' does not point to '{}'", describe(path), target);
+  std::error_code ec;
+  if (!std::filesystem::is_directory(target, ec))
+    fail(ErrorCode::PathInvalid, "tablespace directory '{}' (for '{}') is not a directory", target, path);
   std::unique_lock lock(mutex_);
   tablespaces_.emplace(std::string(path), target);
 }
@@ -149,6 +171,75 @@ UniqueFd RestoreTree::createFile(std::string_view path) {
     failErrno(ErrorCode::FileWrite, "cannot create file", describe(path), -fd);
   }
   return UniqueFd(fd);
+}
+
+UniqueFd RestoreTree::openFile(std::string_view path) {
+  std::string name;
+  UniqueFd parent = openParent(path, name);
+  int fd = openAtRetry(parent.get(), name.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) failErrno(ErrorCode::FileOpen, "cannot open", describe(path), -fd);
+  UniqueFd file(fd);
+  struct stat st {};
+  if (::fstat(file.get(), &st) != 0 || !S_ISREG(st.st_mode))
+    fail(ErrorCode::PathInvalid, "'{}' is not a regular file", describe(path));
+  return file;
+}
+
+std::vector<std::string> listDirectory(int dirFd, const std::string& where) {
+  UniqueFd listing(::dup(dirFd));
+  if (!listing) failErrno(ErrorCode::FileOpen, "cannot duplicate the descriptor of", where, errno);
+  DIR* dir = ::fdopendir(listing.get());
+  if (!dir) failErrno(ErrorCode::FileOpen, "cannot list", where, errno);
+  listing.release();
+  std::unique_ptr<DIR, int (*)(DIR*)> closer(dir, ::closedir);
+  // The duplicate shares its offset with dirFd: start from the beginning whatever read it before.
+  ::rewinddir(dir);
+  std::vector<std::string> names;
+  errno = 0;
+  while (dirent* item = ::readdir(dir)) {
+    std::string_view name = item->d_name;
+    if (name != "." && name != "..") names.emplace_back(name);
+  }
+  if (errno != 0) failErrno(ErrorCode::FileRead, "cannot list", where, errno);
+  return names;
+}
+
+namespace {
+
+// Removes everything below the open directory dirFd, never following a link.
+void removeContents(int dirFd, const std::string& where) {
+  std::vector<std::string> names = listDirectory(dirFd, where);
+  for (const auto& name : names) {
+    std::string path = where + "/" + name;
+    if (::unlinkat(dirFd, name.c_str(), 0) == 0 || errno == ENOENT) continue;
+    if (errno != EISDIR && errno != EPERM) failErrno(ErrorCode::FileWrite, "cannot remove", path, errno);
+    UniqueFd child = openDirectoryAt(dirFd, name.c_str(), O_NOFOLLOW);
+    if (!child) failErrno(ErrorCode::FileOpen, "cannot open directory", path, -child.release());
+    removeContents(child.get(), path);
+    if (::unlinkat(dirFd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT)
+      failErrno(ErrorCode::FileWrite, "cannot remove directory", path, errno);
+  }
+}
+
+}  // namespace
+
+void RestoreTree::remove(std::string_view path) {
+  std::string name;
+  UniqueFd parent = openParent(path, name);
+  if (::unlinkat(parent.get(), name.c_str(), 0) == 0 || errno == ENOENT) return;
+  // Linux says EISDIR for a directory (POSIX allows EPERM).
+  if (errno != EISDIR && errno != EPERM) failErrno(ErrorCode::FileWrite, "cannot remove", describe(path), errno);
+  UniqueFd dir = openDirectoryAt(parent.get(), name.c_str(), O_NOFOLLOW);
+  if (!dir) failErrno(ErrorCode::FileOpen, "cannot open directory", describe(path), -dir.release());
+  removeContents(dir.get(), describe(path));
+  if (::unlinkat(parent.get(), name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT)
+    failErrno(ErrorCode::FileWrite, "cannot remove directory", describe(path), errno);
+}
+
+UniqueFd RestoreTree::openRoot() const {
+  UniqueFd fd(::dup(rootFd_.get()));
+  if (!fd) failErrno(ErrorCode::FileOpen, "cannot duplicate the descriptor of", root_, errno);
+  return fd;
 }
 
 UniqueFd RestoreTree::openDirectory(std::string_view path) const {

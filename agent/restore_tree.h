@@ -5,7 +5,9 @@
 // was there before or an earlier entry of the same manifest created it. The only links a path
 // may pass through are the tablespace links (pg_tblspc/<oid>) this restore created itself, which
 // resolve to their (mapped) tablespace directories. Files are created new (O_EXCL): a restore
-// never writes through or over anything that existed.
+// never writes through or over anything that existed — except a delta restore, which opens an
+// existing regular file explicitly (openFile) and removes entries explicitly (remove), both
+// without following a link.
 //
 // Thread-safe: workers create files while the main thread creates directories and links; the
 // descriptors it keeps are closed by its destructor.
@@ -22,6 +24,7 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace pgbr::agent {
 
@@ -44,12 +47,23 @@ class RestoreTree {
   void createDirectory(std::string_view path);
   // Creates the link pg_tblspc/<oid> -> target. target must be absolute and outside the data
   // directory; it is created (with its parents) when absent and must be empty when present
-  // (PathNotEmpty naming it). Paths below the link then resolve into target.
-  void createTablespaceLink(std::string_view path, const std::string& target);
+  // (PathNotEmpty naming it) unless mayHoldData (a delta restore, which cleans it). Paths below
+  // the link then resolve into target.
+  void createTablespaceLink(std::string_view path, const std::string& target, bool mayHoldData = false);
+  // Takes an existing link pg_tblspc/<oid> as this restore's tablespace link (a delta restore):
+  // it must point to target, checked as createTablespaceLink checks it.
+  void adoptTablespaceLink(std::string_view path, const std::string& target);
   // Creates a symbolic link that later paths may not pass through.
   void createSymlink(std::string_view path, const std::string& target);
   // Creates a new regular file (mode 0600) and returns it open for writing.
   UniqueFd createFile(std::string_view path);
+  // Opens an existing regular file for reading and writing (a delta restore); never a link.
+  UniqueFd openFile(std::string_view path);
+  // Removes a file, link or whole directory tree (a delta restore's stray entries), never
+  // following a link: a link is removed, not what it points to. Absent is fine.
+  void remove(std::string_view path);
+  // A new descriptor of the data directory.
+  UniqueFd openRoot() const;
   // Opens an existing directory of the tree (for attributes and fsync).
   UniqueFd openDirectory(std::string_view path) const;
   // Opens the directory a tablespace link points to.
@@ -60,12 +74,16 @@ class RestoreTree {
   // this restore's tablespace links; name receives the last component. Throws PathInvalid.
   UniqueFd openParent(std::string_view path, std::string& name) const;
   std::optional<std::string> tablespaceTarget(std::string_view prefix) const;
+  void checkTablespaceTarget(std::string_view path, const std::string& target) const;
 
   std::string root_;
   UniqueFd rootFd_;
   mutable std::shared_mutex mutex_;
   std::map<std::string, std::string, std::less<>> tablespaces_;  // link path -> target directory
 };
+
+// The names in an open directory (not "." and ".."), unsorted. Throws FileOpen/FileRead naming where.
+std::vector<std::string> listDirectory(int dirFd, const std::string& where);
 
 // Applies mode, ownership and modification time to an open file or directory.
 void applyAttributes(int fd, uint32_t mode, int64_t mtime, const Ownership& owner, std::string_view what);

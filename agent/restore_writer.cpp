@@ -71,20 +71,42 @@ RestoreWriter::RestoreWriter(const RestoreContext& context)
 
 RestoreWriter::~RestoreWriter() = default;
 
-void RestoreWriter::process(const ManifestEntry& entry) {
+void RestoreWriter::process(const RestoreJob& job) {
+  const ManifestEntry& entry = job.entry;
+  if (job.local && !context_.force && job.local->size == entry.size && job.local->mtime == entry.mtime) {
+    keepFile(entry);
+    return;
+  }
   if (files_.size() >= context_.filesPerBatch) flush();
   auto file = std::make_unique<OpenFile>();
   file->entry = entry;
-  file->fd = context_.tree->createFile(entry.path);
+  file->existed = job.local.has_value();
+  file->fd = file->existed ? context_.tree->openFile(entry.path) : context_.tree->createFile(entry.path);
   OpenFile* raw = file.get();
   files_.push_back(std::move(file));
-  if (entry.chunks.empty()) {
+  // The chunks to fetch, all known before the first is queued: a flush may write them, and the
+  // file is finished when the count of those still to come reaches zero.
+  std::vector<size_t> needed;
+  std::string where = raw->existed ? context_.tree->describe(entry.path) : std::string();
+  for (size_t i = 0; i < entry.chunks.size(); ++i) {
+    uint64_t offset = uint64_t{i} * context_.chunkSize;
+    auto length = static_cast<uint32_t>(std::min<uint64_t>(context_.chunkSize, entry.size - offset));
+    if (raw->existed && offset + length <= job.local->size &&
+        chunkOnDisk(raw->fd.get(), where, offset, length, entry.chunks[i])) {
+      context_.stats->bytesKept += length;
+      context_.progress->addBytes(length);
+    } else {
+      needed.push_back(i);
+    }
+  }
+  raw->remaining = needed.size();
+  raw->fetched = needed.size();
+  if (needed.empty()) {
     finishFile(*raw);
     dropFinished();
     return;
   }
-  raw->remaining = entry.chunks.size();
-  for (size_t i = 0; i < entry.chunks.size(); ++i) {
+  for (size_t i : needed) {
     uint64_t offset = uint64_t{i} * context_.chunkSize;
     auto length = static_cast<uint32_t>(std::min<uint64_t>(context_.chunkSize, entry.size - offset));
     const ChunkId& id = entry.chunks[i];
@@ -93,6 +115,27 @@ void RestoreWriter::process(const ManifestEntry& entry) {
     it->second.push_back({.file = raw, .offset = offset, .length = length});
     if (ids_.size() >= context_.chunksPerBatch) flush();
   }
+}
+
+void RestoreWriter::keepFile(const ManifestEntry& entry) {
+  UniqueFd fd = context_.tree->openFile(entry.path);
+  std::string where = context_.tree->describe(entry.path);
+  applyAttributes(fd.get(), entry.mode, entry.mtime, context_.owners->get(entry.user, entry.group), where);
+  // It may hold what a crashed restore or cluster wrote and never synced.
+  fsyncFd(fd.get(), where);
+  fd.closeChecked(where);
+  context_.stats->filesKept += 1;
+  context_.stats->bytesKept += entry.size;
+  context_.progress->addBytes(entry.size);
+  context_.progress->addFile();
+  logDetail("kept {} ({}): size and modification time match", entry.path, formatBytes(entry.size));
+}
+
+bool RestoreWriter::chunkOnDisk(int fd, const std::string& path, uint64_t offset, uint32_t length,
+                                const ChunkId& id) {
+  local_.resize(length);
+  if (preadFd(fd, local_, offset, path) != length) return false;
+  return hasher_.hash(local_) == id;
 }
 
 void RestoreWriter::flush() {
@@ -117,6 +160,7 @@ void RestoreWriter::fetchBatch() {
   size_t next = 0;
   std::optional<ChunkId> baseId;
   while (auto data = channel.receiveData()) {
+    context_.stats->bytesFetched += data->size();
     framer.feed(*data);
     while (auto body = framer.next()) {
       if (body->size() < ChunkId::kSize + 1)
@@ -130,6 +174,7 @@ void RestoreWriter::fetchBatch() {
       if (kind == kWholeChunk && id == expected && !baseId) {
         deliver(expected, decoder_.decode(envelope, expected));
         ++next;
+        context_.stats->chunksFetched += 1;
       } else if (kind == kWholeChunk && !baseId) {
         // The base of a patched chunk: checked against its own id, kept for the patch that follows.
         auto plain = decoder_.decode(envelope, id);
@@ -145,6 +190,7 @@ void RestoreWriter::fetchBatch() {
         deliver(expected, rebuilt_.span());
         baseId.reset();
         ++next;
+        context_.stats->chunksFetched += 1;
       } else {
         fail(ErrorCode::Protocol, "the repository server sent chunk {} (kind {}) where chunk {} was expected", id.hex(),
              kind, expected.hex());
@@ -162,6 +208,7 @@ void RestoreWriter::deliver(const ChunkId& id, std::span<const uint8_t> plaintex
       fail(ErrorCode::Corrupt, "chunk {} has {} bytes where file '{}' needs {} at offset {}", id.hex(),
            plaintext.size(), file.entry.path, target.length, target.offset);
     pwriteAll(file.fd.get(), plaintext, target.offset, context_.tree->describe(file.entry.path));
+    context_.stats->bytesWritten += plaintext.size();
     context_.progress->addBytes(plaintext.size());
     if (--file.remaining == 0) finishFile(file);
   }
@@ -175,7 +222,15 @@ void RestoreWriter::finishFile(OpenFile& file) {
                   context_.owners->get(file.entry.user, file.entry.group), where);
   fsyncFd(file.fd.get(), where);
   file.fd.closeChecked(where);
-  logDetail("restored {} ({})", file.entry.path, formatBytes(file.entry.size));
+  if (file.existed && file.fetched == 0) {
+    context_.stats->filesKept += 1;
+    logDetail("kept {} ({}): every chunk matches the backup", file.entry.path, formatBytes(file.entry.size));
+  } else if (file.existed) {
+    context_.stats->filesUpdated += 1;
+    logDetail("updated {} ({}) where it differed from the backup", file.entry.path, formatBytes(file.entry.size));
+  } else {
+    logDetail("restored {} ({})", file.entry.path, formatBytes(file.entry.size));
+  }
   context_.progress->addFile();
 }
 

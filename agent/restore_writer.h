@@ -5,6 +5,11 @@
 // and only then writes it with pwrite at its offsets. A file is finished — mode, owner, mtime,
 // fsync — when its last chunk is written. A failure names the file it concerns.
 //
+// A delta restore hands over files that already exist (RestoreJob::local): one whose size and
+// mtime match the manifest is kept as it is (with force, only after every chunk read back hashes
+// to the manifest's id); otherwise each chunk on disk is hashed and only the chunks whose id
+// differs from the manifest's are fetched and written in place, and the file is cut to its size.
+//
 // Each RestoreWriter belongs to one worker thread; RestoreContext is shared and thread-safe.
 #pragma once
 
@@ -15,7 +20,9 @@
 #include "common/filter/chunk.h"
 #include "common/manifest/manifest.h"
 
+#include <atomic>
 #include <map>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -35,6 +42,27 @@ class OwnershipCache {
   std::map<std::pair<std::string, std::string>, Ownership> cache_;
 };
 
+// What a restore fetched and kept (any worker adds; read at the end and by the progress line).
+struct RestoreStats {
+  std::atomic<uint64_t> bytesFetched{0};  // chunks.get record bytes received (compressed, encrypted)
+  std::atomic<uint64_t> chunksFetched{0};
+  std::atomic<uint64_t> bytesWritten{0};  // plaintext written into files
+  std::atomic<uint64_t> bytesKept{0};     // delta: bytes already right on disk
+  std::atomic<uint64_t> filesKept{0};     // delta: files left as they were
+  std::atomic<uint64_t> filesUpdated{0};  // delta: existing files rewritten where they differed
+};
+
+// An existing regular file a delta restore found at a manifest path.
+struct LocalFile {
+  uint64_t size = 0;
+  int64_t mtime = 0;
+};
+
+struct RestoreJob {
+  ManifestEntry entry;
+  std::optional<LocalFile> local;  // delta restore: the file is there already
+};
+
 struct RestoreContext {
   std::string stanza;
   RepoClient* client = nullptr;
@@ -45,6 +73,8 @@ struct RestoreContext {
   size_t filesPerBatch = 256;  // files open at once per worker
   Progress* progress = nullptr;
   OwnershipCache* owners = nullptr;
+  RestoreStats* stats = nullptr;
+  bool force = false;  // delta: check files by content even when size and mtime match
 };
 
 // Checks a file entry against itself before anything is written: the chunk count fits the size
@@ -56,8 +86,9 @@ class RestoreWriter {
   explicit RestoreWriter(const RestoreContext& context);
   ~RestoreWriter();
 
-  // Creates the file and queues its chunks, fetching whenever the batch fills.
-  void process(const ManifestEntry& entry);
+  // Creates the file (or opens the existing one) and queues its chunks (those that differ),
+  // fetching whenever the batch fills.
+  void process(const RestoreJob& job);
   // Fetches and writes everything queued.
   void flush();
 
@@ -66,6 +97,8 @@ class RestoreWriter {
     ManifestEntry entry;
     UniqueFd fd;
     size_t remaining = 0;  // chunk writes still to come
+    bool existed = false;  // delta: rewritten in place
+    size_t fetched = 0;    // chunks that differed (delta) or all of them
   };
   struct Target {
     OpenFile* file = nullptr;
@@ -73,6 +106,10 @@ class RestoreWriter {
     uint32_t length = 0;
   };
 
+  // Delta: the file is right as it is; applies attributes and counts it.
+  void keepFile(const ManifestEntry& entry);
+  // Delta: whether the chunk at offset of the existing file already has the id.
+  bool chunkOnDisk(int fd, const std::string& path, uint64_t offset, uint32_t length, const ChunkId& id);
   void fetchBatch();
   void deliver(const ChunkId& id, std::span<const uint8_t> plaintext);
   void finishFile(OpenFile& file);
@@ -86,6 +123,7 @@ class RestoreWriter {
   ChunkHasher hasher_;
   ByteBuffer base_;
   ByteBuffer rebuilt_;
+  std::vector<uint8_t> local_;  // a chunk read back from disk (delta)
   std::vector<std::unique_ptr<OpenFile>> files_;
   std::vector<ChunkId> ids_;  // unique, in request order
   std::unordered_map<ChunkId, std::vector<Target>> targets_;

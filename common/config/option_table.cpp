@@ -373,8 +373,11 @@ std::vector<OptionDef> buildOptions() {
           .summary = "Compare contents rather than trusting timestamps.",
           .description = "backup: decides which files changed by their contents rather than by size and modification "
                          "time; slower, and safe even when clocks or timestamps are not to be trusted.\n\n"
-                         "restore: restores over an existing data directory, writing only the files and chunks that "
-                         "differ from the backup and removing files the backup does not have.",
+                         "restore: restores over an existing, stopped data directory (any postmaster.pid refuses it; "
+                         "it must hold PG_VERSION unless --force): files whose size and modification time match the "
+                         "backup are kept, the others are hashed chunk by chunk and only the chunks that differ are "
+                         "fetched and written, and whatever the backup does not have is removed (stale WAL, stray "
+                         "files, old signal files). The summary reports bytes kept and fetched.",
       },
       {
           .name = "resume",
@@ -448,7 +451,9 @@ std::vector<OptionDef> buildOptions() {
           .commands = {"restore", "stanza-create", "stanza-delete"},
           .defaultValue = "n",
           .summary = "Override a safety check.",
-          .description = "restore: restore even though the data directory does not look like one pgbr may overwrite. "
+          .description = "restore (only with --delta): check every existing file by content — each chunk read back "
+                         "and hashed against the backup's chunk ids — even when its size and modification time "
+                         "match, and restore over a directory without PG_VERSION. "
                          "stanza-create: create the stanza even though the repository already holds data for it. "
                          "stanza-delete: delete the stanza even though its cluster still appears to be running.",
       },

@@ -149,3 +149,44 @@ TEST_CASE("ownership is looked up only for names this host has") {
     CHECK(root.gid == 0u);
   }
 }
+
+TEST_CASE("a delta restore opens existing regular files only, and removes links, not what they point to") {
+  Fixture f;
+  auto tree = f.tree();
+  test::writeFile(f.root / "PG_VERSION", "15\n");
+  CHECK(tree.openFile("PG_VERSION"));
+  test::writeFile(f.outside / "target", "outside");
+  fs::create_symlink(f.outside / "target", f.root / "link");
+  CHECK(codeOf([&] { tree.openFile("link"); }) == ErrorCode::FileOpen);
+  fs::create_directory(f.root / "dir");
+  CHECK(codeOf([&] { tree.openFile("dir"); }) != ErrorCode::Internal);
+  fs::create_directories(f.root / "tree" / "sub");
+  fs::create_directory_symlink(f.outside, f.root / "tree" / "sub" / "escape");
+  test::writeFile(f.root / "tree" / "sub" / "file", "x");
+  tree.remove("tree");
+  tree.remove("link");
+  tree.remove("absent");
+  CHECK_FALSE(fs::exists(f.root / "tree"));
+  CHECK_FALSE(fs::exists(fs::symlink_status(f.root / "link")));
+  CHECK(test::readFile(f.outside / "target") == "outside");
+}
+
+TEST_CASE("a delta restore takes over a tablespace link that points where the restore maps it") {
+  Fixture f;
+  auto tree = f.tree();
+  tree.createDirectory("pg_tblspc");
+  fs::path target = f.dir / "space";
+  fs::create_directories(target / "PG_15_202209061");
+  fs::create_directory_symlink(target, f.root / "pg_tblspc" / "16384");
+  CHECK(codeOf([&] { tree.adoptTablespaceLink("pg_tblspc/16384", (f.dir / "elsewhere").string()); }) ==
+        ErrorCode::Internal);
+  tree.adoptTablespaceLink("pg_tblspc/16384", target.string());
+  tree.createFile("pg_tblspc/16384/PG_15_202209061/x");
+  CHECK(fs::exists(target / "PG_15_202209061" / "x"));
+  // A non-empty tablespace directory is accepted for a delta restore, which cleans it.
+  fs::create_directories(f.dir / "full" / "PG_15_202209061");
+  CHECK(codeOf([&] { tree.createTablespaceLink("pg_tblspc/16385", (f.dir / "full").string()); }) ==
+        ErrorCode::PathNotEmpty);
+  tree.createTablespaceLink("pg_tblspc/16385", (f.dir / "full").string(), true);
+  CHECK(fs::is_symlink(f.root / "pg_tblspc" / "16385"));
+}

@@ -224,7 +224,7 @@ TEST_CASE("restores need an empty pg1-path and a certificate granted the stanza,
   CHECK(notEmpty.exitCode == 24);
   CHECK_MESSAGE(contains(notEmpty.err, "pg1-path '" + (elsewhere.path() / "full").string() + "' is not empty"),
                 notEmpty.err);
-  CHECK_MESSAGE(contains(notEmpty.err, "--delta or --force comes in a later release"), notEmpty.err);
+  CHECK_MESSAGE(contains(notEmpty.err, "stop PostgreSQL and use --delta"), notEmpty.err);
 
   // Another host's certificate restores when it is granted the stanza, and is refused when not.
   for (std::string cn : {"restorer", "stranger"}) {
