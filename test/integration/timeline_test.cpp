@@ -80,6 +80,10 @@ TEST_CASE("a promoted restore archives a new timeline, restores follow it to lat
   tick();
   original.psql("INSERT INTO t (origin) SELECT 'three' FROM generate_series(1, 10)");
   std::string afterThree = original.psql("SELECT clock_timestamp()");
+  // Recovery to a time stops at the first commit after it: without one in the archive it would end
+  // before reaching the target, which PostgreSQL refuses.
+  tick();
+  original.psql("INSERT INTO t (origin) SELECT 'four' FROM generate_series(1, 10)");
   switchAndWait(original);
 
   // The history file is in the archive and comes back as it was written.
