@@ -8,6 +8,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace pgbr::agent {
@@ -207,10 +208,32 @@ void RestoreWriter::deliver(const ChunkId& id, std::span<const uint8_t> plaintex
     if (plaintext.size() != target.length)
       fail(ErrorCode::Corrupt, "chunk {} has {} bytes where file '{}' needs {} at offset {}", id.hex(),
            plaintext.size(), file.entry.path, target.length, target.offset);
-    pwriteAll(file.fd.get(), plaintext, target.offset, context_.tree->describe(file.entry.path));
-    context_.stats->bytesWritten += plaintext.size();
+    if (file.existed)
+      writeChangedPages(file, plaintext, target.offset);
+    else
+      writeAll(file, plaintext, target.offset);
     context_.progress->addBytes(plaintext.size());
     if (--file.remaining == 0) finishFile(file);
+  }
+}
+
+void RestoreWriter::writeAll(OpenFile& file, std::span<const uint8_t> data, uint64_t offset) {
+  pwriteAll(file.fd.get(), data, offset, context_.tree->describe(file.entry.path));
+  context_.stats->bytesWritten += data.size();
+}
+
+void RestoreWriter::writeChangedPages(OpenFile& file, std::span<const uint8_t> plaintext, uint64_t offset) {
+  // A chunk that differs usually differs in a few pages: those alone are written, so a delta
+  // restore dirties (and syncs) about what changed, not whole chunks.
+  std::string where = context_.tree->describe(file.entry.path);
+  local_.resize(plaintext.size());
+  size_t have = preadFd(file.fd.get(), local_, offset, where);
+  for (size_t at = 0; at < plaintext.size(); at += kPageSize) {
+    size_t length = std::min<size_t>(kPageSize, plaintext.size() - at);
+    auto page = plaintext.subspan(at, length);
+    if (at + length <= have && std::equal(page.begin(), page.end(), local_.begin() + static_cast<ptrdiff_t>(at)))
+      continue;
+    writeAll(file, page, offset + at);
   }
 }
 

@@ -8,7 +8,8 @@
 // A delta restore hands over files that already exist (RestoreJob::local): one whose size and
 // mtime match the manifest is kept as it is (with force, only after every chunk read back hashes
 // to the manifest's id); otherwise each chunk on disk is hashed and only the chunks whose id
-// differs from the manifest's are fetched and written in place, and the file is cut to its size.
+// differs from the manifest's are fetched, and of those only the 8 KiB pages that differ are
+// written in place; then the file is cut to its size.
 //
 // Each RestoreWriter belongs to one worker thread; RestoreContext is shared and thread-safe.
 #pragma once
@@ -112,6 +113,9 @@ class RestoreWriter {
   bool chunkOnDisk(int fd, const std::string& path, uint64_t offset, uint32_t length, const ChunkId& id);
   void fetchBatch();
   void deliver(const ChunkId& id, std::span<const uint8_t> plaintext);
+  void writeAll(OpenFile& file, std::span<const uint8_t> data, uint64_t offset);
+  // Delta: writes only the pages of the chunk that differ from what the file holds at offset.
+  void writeChangedPages(OpenFile& file, std::span<const uint8_t> plaintext, uint64_t offset);
   void finishFile(OpenFile& file);
   void dropFinished();
   // The file a failure concerns: the one holding a chunk the message names, else the batch's first.
