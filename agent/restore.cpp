@@ -251,6 +251,7 @@ int runRestore(const Config& config) {
   context.owners = &owners;
   context.stats = &stats;
   context.force = config.flag("force");
+  context.backupStart = header.startTime;
 
   unsigned workers = static_cast<unsigned>(config.integer("process-max"));
   context.filesPerBatch = std::max<size_t>(8, kOpenFiles / workers);

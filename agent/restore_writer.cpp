@@ -74,7 +74,10 @@ RestoreWriter::~RestoreWriter() = default;
 
 void RestoreWriter::process(const RestoreJob& job) {
   const ManifestEntry& entry = job.entry;
-  if (job.local && !context_.force && job.local->size == entry.size && job.local->mtime == entry.mtime) {
+  // A file the backup saw modified in or after the second the backup started may have changed again
+  // within that second after it was read, unseen by a one-second mtime: such files are hashed.
+  if (job.local && !context_.force && job.local->size == entry.size && job.local->mtime == entry.mtime &&
+      entry.mtime < context_.backupStart) {
     keepFile(entry);
     return;
   }

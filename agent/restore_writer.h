@@ -6,8 +6,8 @@
 // fsync — when its last chunk is written. A failure names the file it concerns.
 //
 // A delta restore hands over files that already exist (RestoreJob::local): one whose size and
-// mtime match the manifest is kept as it is (with force, only after every chunk read back hashes
-// to the manifest's id); otherwise each chunk on disk is hashed and only the chunks whose id
+// mtime match the manifest, and was last modified before the backup started, is kept as it is
+// (with force, only after every chunk read back hashes to the manifest's id); otherwise each chunk on disk is hashed and only the chunks whose id
 // differs from the manifest's are fetched, and of those only the 8 KiB pages that differ are
 // written in place; then the file is cut to its size.
 //
@@ -76,6 +76,7 @@ struct RestoreContext {
   OwnershipCache* owners = nullptr;
   RestoreStats* stats = nullptr;
   bool force = false;  // delta: check files by content even when size and mtime match
+  int64_t backupStart = 0;  // delta: size and mtime are trusted only for files older than this
 };
 
 // Checks a file entry against itself before anything is written: the chunk count fits the size

@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <thread>
 
 using namespace pgbr;
 using namespace pgbr::test;
@@ -135,6 +136,9 @@ struct Scenario {
     pg.psql(
         "CREATE TABLE spaced (id int, payload text) TABLESPACE ts1;"
         "INSERT INTO spaced SELECT i, md5(i::text) FROM generate_series(1, 50000) i;");
+    // Files last written before the backup's start second: a delta restore trusts their size and mtime.
+    pg.psql("CHECKPOINT");
+    std::this_thread::sleep_for(std::chrono::milliseconds(2100));
     label = std::string(trim(cluster.agentOk({"--type=full", "backup"})));
     cluster.switchWalAndWaitArchived();
     for (const auto& entry : fs::recursive_directory_iterator(pg.dataDirectory()))
