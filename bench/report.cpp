@@ -307,14 +307,34 @@ int main(int argc, char** argv) {
           c.all.push_back(&r);
           if (r.status == "ok") c.ok.push_back(&r);
         }
-    std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+    // Rows by operation, then by setting in the order the run was given them (--settings).
+    std::vector<std::string> settingOrder;
+    if (machine.contains("run") && machine["run"].contains("settings") && machine["run"]["settings"].is_string()) {
+      std::istringstream in(machine["run"]["settings"].get<std::string>());
+      std::string one;
+      while (std::getline(in, one, ',')) {
+        // zstd-3-pm2-aes is shown as "zstd-3 pm2 aes".
+        size_t pm = one.find("-pm");
+        if (pm != std::string::npos) one[pm] = ' ';
+        size_t aes = one.find("-aes");
+        if (aes != std::string::npos) one[aes] = ' ';
+        settingOrder.push_back(one);
+      }
+    }
+    std::stable_sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) {
       auto rank = [](const std::string& op) {
         for (size_t i = 0; i < kOps.size(); ++i)
           if (op.starts_with(kOps[i]) && (op.size() == kOps[i].size() || op[kOps[i].size()] == ' '))
             return i * 2 + (op.ends_with("async") ? 1 : 0);
         return kOps.size() * 2;
       };
-      return rank(a.op) < rank(b.op);
+      auto settingRank = [&](const std::string& setting) {
+        for (size_t i = 0; i < settingOrder.size(); ++i)
+          if (setting == settingOrder[i] || setting.ends_with(", " + settingOrder[i])) return i;
+        return settingOrder.size();
+      };
+      if (rank(a.op) != rank(b.op)) return rank(a.op) < rank(b.op);
+      return settingRank(a.setting) < settingRank(b.setting);
     });
     // Limits: matched by operation, compression and threads; any cipher, any archive mode.
     for (auto& row : rows) {
