@@ -15,7 +15,12 @@ namespace pgbr::agent {
 DeltaWalker::DeltaWalker(UniqueFd root) { enter("", std::move(root)); }
 
 void DeltaWalker::enter(std::string path, UniqueFd dir) {
-  current_.reset();
+  // An entry peeked but not consumed sorts after everything below path: put it back, to come again
+  // once path's entries are done.
+  if (current_) {
+    current_.reset();
+    --stack_.back().next;
+  }
   Frame frame;
   frame.prefix = path.empty() ? std::string() : path + "/";
   frame.names = listDirectory(dir.get(), path.empty() ? std::string("the data directory") : path);

@@ -40,8 +40,9 @@ class DeltaWalker {
   const LocalEntry* peek();
   // Moves past the entry peek() returned, without descending into it.
   void consume();
-  // Lists the directory `path` (open as dir) so that its entries come next: call it right after
-  // consuming path's own entry (or creating it), before the next peek().
+  // Lists the directory `path` (open as dir) so that its entries come next: path must sort right
+  // after the last entry consumed (its own, or where it was just created); an entry already peeked
+  // comes again after path's.
   void enter(std::string path, UniqueFd dir);
 
  private:

@@ -230,8 +230,10 @@ int runRestore(const Config& config) {
   if (delta) {
     // First of all: without pg_control PostgreSQL refuses to start on a directory that a failed
     // delta restore left half old, half new. The backup's copy is written last.
-    tree.remove(pg::kControlFilePath);
-    fsyncDirectory(pgPath + "/global");
+    if (std::filesystem::is_directory(std::filesystem::symlink_status(pgPath + "/global", ec))) {
+      tree.remove(pg::kControlFilePath);
+      fsyncDirectory(pgPath + "/global");
+    }
     merge.emplace(tree, fmt::format("PG_{}_", header.pgVersion));
     logInfo("delta restore over {}: {}", pgPath,
             config.flag("force") ? "every file is checked chunk by chunk against the backup (--force)"

@@ -166,3 +166,20 @@ TEST_CASE("a delta merge cleans this version's part of a tablespace and leaves a
   CHECK(fs::exists(space / "PG_14_202107181" / "5" / "16385"));
   CHECK(fs::is_symlink(f.root / "pg_tblspc" / "16384"));
 }
+
+TEST_CASE("an entry peeked before the restore enters a directory it created is still removed afterwards") {
+  Fixture f;
+  test::writeFile(f.root / "precious.txt", "not in the backup");
+  fs::path space = f.dir / "space";
+  RestoreTree tree(f.root.string());
+  DeltaMerge merge(tree, "PG_15_");
+  CHECK_FALSE(merge.match("pg_tblspc"));  // peeks precious.txt, which sorts after it
+  tree.createDirectory("pg_tblspc");
+  CHECK_FALSE(merge.match("pg_tblspc/16384"));
+  tree.createTablespaceLink("pg_tblspc/16384", space.string(), true);
+  merge.enterTablespace("pg_tblspc/16384");
+  CHECK_FALSE(merge.match("pg_tblspc/16384/PG_15_202209061"));
+  merge.finish();
+  CHECK_FALSE(fs::exists(f.root / "precious.txt"));
+  CHECK(merge.removedEntries() == 1);
+}

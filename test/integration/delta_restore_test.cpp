@@ -255,7 +255,7 @@ TEST_CASE("--force finds a change behind an unchanged size and mtime, which --de
   CHECK_MESSAGE(contains(alone.err, "--force only goes with --delta"), alone.err);
 }
 
-TEST_CASE("a delta restore refuses a running cluster, a stale postmaster.pid and a directory without PG_VERSION") {
+TEST_CASE("a delta restore refuses a running cluster, a stale postmaster.pid and, without --force, a directory without PG_VERSION") {
   Scenario s;
   PgCluster& pg = s.cluster.pg();
   TempDir spaces("pgbr-delta-refused");
@@ -285,4 +285,10 @@ TEST_CASE("a delta restore refuses a running cluster, a stale postmaster.pid and
   CHECK(notData.exitCode == 25);
   CHECK_MESSAGE(contains(notData.err, "has no PG_VERSION"), notData.err);
   CHECK(readFile(other / "precious.txt") == "keep me");
+  // With --force the operator says it is theirs to overwrite: a restore like any other.
+  RunResult forced = s.restore(other, spaces.path() / "b", {"--delta", "--force"});
+  REQUIRE_MESSAGE(forced.exitCode == 0, describeRun("restore --delta --force", forced));
+  CHECK_MESSAGE(!fs::exists(other / "precious.txt"), forced.err);
+  CHECK(fs::exists(other / "global" / "pg_control"));
+  CHECK(fs::exists(other / "backup_label"));
 }
