@@ -112,8 +112,10 @@ std::vector<CommandDef> buildCommands() {
           .logFile = kLogFile,
           .summary = "Restore a backup into a data directory.",
           .description =
-              "Restores into an empty pg1-path, or with delta over an existing one, writing only the files and "
-              "chunks that differ. The backup is set, or chosen from the target for type=time, xid or lsn.\n\n"
+              "Restores into an empty pg1-path, or with delta over an existing, stopped one (no postmaster.pid), "
+              "fetching and writing only the chunks that differ and removing what the backup does not have; the "
+              "summary gives the bytes kept and fetched. The backup is set, or chosen from the target for "
+              "type=time, xid or lsn.\n\n"
               "Writes backup_label, tablespace_map, recovery.signal or standby.signal and the recovery "
               "settings in postgresql.auto.conf, with restore_command pointing back to pgbr-agent, so "
               "PostgreSQL replays WAL from the archive when it starts.",
