@@ -76,6 +76,11 @@ ArchiveContext openArchiveContext(RepoClient& client, const Config& config) {
 }
 
 PushResult pushWalFile(RepoClient& client, const ArchiveContext& context, const std::string& path) {
+  SentPush sent = sendWalFile(client, context, path);
+  return awaitPush(sent);
+}
+
+SentPush sendWalFile(RepoClient& client, const ArchiveContext& context, const std::string& path) {
   std::string name = std::filesystem::path(path).filename().string();
   auto kind = requireWalFileName(name);
   UniqueFd fd = openForRead(path);
@@ -114,14 +119,18 @@ PushResult pushWalFile(RepoClient& client, const ArchiveContext& context, const 
     }
     writer.finish();
   }
-  json response = channel.receiveResponse();
-  while (channel.receiveData()) {
+  return {std::move(name), std::move(channel)};
+}
+
+PushResult awaitPush(SentPush& sent) {
+  json response = sent.channel.receiveResponse();
+  while (sent.channel.receiveData()) {
   }
   std::string result = stringField(response, "result").value_or("");
   if (result == "duplicate") return PushResult::Duplicate;
   if (result == "stored") return PushResult::Stored;
   fail(ErrorCode::Protocol, "the repository server answered wal.push of {} with '{}' instead of stored or duplicate",
-       name, response.dump());
+       sent.name, response.dump());
 }
 
 namespace {
@@ -302,7 +311,10 @@ int runArchiveGet(const Config& config) {
   context.stanza = config.stanza();
   context.keys = fetchRepoKeys(session.client(), context.stanza);
   context.bufferSize = config.bytes("buffer-size");
-  if (!fetchWalFile(session.client(), context, name, destination, true))
+  // Not fsynced: PostgreSQL never trusts a restored file across a crash (it asks restore_command
+  // again), and fsyncs itself the ones it keeps under their own names. The spool, which outlives
+  // the command, is written durably (archive_async.cpp).
+  if (!fetchWalFile(session.client(), context, name, destination, false))
     fail(ErrorCode::ArchiveMissing, "WAL file '{}' is not in the archive of stanza '{}'", name, context.stanza);
   logInfo("fetched WAL file {} from the archive", name);
   return 0;

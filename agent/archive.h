@@ -46,6 +46,16 @@ enum class PushResult { Stored, Duplicate };
 // it was read.
 PushResult pushWalFile(RepoClient& client, const ArchiveContext& context, const std::string& path);
 
+// pushWalFile in two halves, so that one thread can compress and send its next file while the
+// server makes this one durable: sendWalFile returns once the whole file is sent (throwing what
+// pushWalFile throws up to then), awaitPush waits for the server's answer (throwing its error).
+struct SentPush {
+  std::string name;
+  RepoChannel channel;
+};
+SentPush sendWalFile(RepoClient& client, const ArchiveContext& context, const std::string& path);
+PushResult awaitPush(SentPush& sent);
+
 // Fetches the archived file `name` into destination (replacing it). false when the archive does not
 // have it (nothing is written). With durable, the file is fsynced before it is renamed and the
 // directory after. Throws Corrupt naming the file when the archived copy fails a check.

@@ -41,6 +41,22 @@ void runParallel(unsigned threads, size_t count, const std::function<void(size_t
   for (auto& thread : pool) thread.join();
 }
 
+// Runs worker(next) on `threads` threads (at most count); next() hands out the indexes 0 …
+// count - 1 in order, then nullopt.
+void runWorkers(unsigned threads, size_t count,
+                const std::function<void(const std::function<std::optional<size_t>()>&)>& worker) {
+  std::atomic<size_t> counter{0};
+  std::function<std::optional<size_t>()> next = [&]() -> std::optional<size_t> {
+    size_t i = counter++;
+    if (i >= count) return std::nullopt;
+    return i;
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < std::min<size_t>(threads, count); ++t) pool.emplace_back([&] { worker(next); });
+  worker(next);
+  for (auto& thread : pool) thread.join();
+}
+
 std::string describeLog(const Config& config) {
   LogSettings log = asyncLogSettings(config);
   return log.file == LogLevel::Off ? std::string("(log-level-file is off)") : log.filePath;
@@ -118,24 +134,50 @@ int pushInBackground(const Config& config, const std::string& walDirectory) {
     logInfo("pushing {} WAL file(s) to the archive: {}{}", pending.size(), pending.front().name,
             pending.size() > 1 ? "..." + pending.back().name : std::string());
     std::atomic<bool> failed{false};
-    runParallel(workers, pending.size(), [&](size_t i) {
-      const std::string& name = pending[i].name;
-      std::string path = walDirectory + "/" + name;
+    auto report = [&](const std::string& name, const Error& error) {
+      failed = true;
+      logWarn("could not push WAL file '{}' (PostgreSQL will try again): [{}] {}", name, errorSlug(error.code()),
+              error.what());
       try {
-        FileStamp stamp = FileStamp::of(path);
-        PushResult result = pushWalFile(session->client(), context, path);
-        spool.writePushed(name, stamp, {});
-        logDetail("{} WAL file {}", result == PushResult::Stored ? "pushed" : "already had", name);
-      } catch (const Error& error) {
-        failed = true;
-        logWarn("could not push WAL file '{}' (PostgreSQL will try again): [{}] {}", name, errorSlug(error.code()),
-                error.what());
-        try {
-          spool.writeError(name, error);
-        } catch (const Error& spoolError) {
-          logWarn("{}", spoolError.what());
-        }
+        spool.writeError(name, error);
+      } catch (const Error& spoolError) {
+        logWarn("{}", spoolError.what());
       }
+    };
+    // Each worker compresses and sends one file at a time, and sends its next file while the
+    // server makes the previous one durable (fsync is disk time, not CPU): so process-max bounds
+    // the CPU used, and the disk's latency is hidden. A file is reported pushed only once the
+    // server's answer says it is durable.
+    struct InFlight {
+      FileStamp stamp;
+      SentPush sent;
+    };
+    auto complete = [&](InFlight& flight) {
+      try {
+        PushResult result = awaitPush(flight.sent);
+        spool.writePushed(flight.sent.name, flight.stamp, {});
+        logDetail("{} WAL file {}", result == PushResult::Stored ? "pushed" : "already had", flight.sent.name);
+      } catch (const Error& error) {
+        report(flight.sent.name, error);
+      }
+    };
+    runWorkers(workers, pending.size(), [&](const std::function<std::optional<size_t>()>& next) {
+      std::optional<InFlight> previous;
+      while (auto i = next()) {
+        const std::string& name = pending[*i].name;
+        std::string path = walDirectory + "/" + name;
+        std::optional<InFlight> current;
+        try {
+          FileStamp stamp = FileStamp::of(path);
+          current.emplace(InFlight{stamp, sendWalFile(session->client(), context, path)});
+        } catch (const Error& error) {
+          report(name, error);
+        }
+        if (previous) complete(*previous);
+        previous.reset();  // (a channel is not assignable, only movable into place)
+        if (current) previous.emplace(std::move(*current));
+      }
+      if (previous) complete(*previous);
     });
     pushed += pending.size();
     // A failure may have been the connection's: the next round starts on a new one.
