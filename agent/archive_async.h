@@ -5,7 +5,7 @@
 // (<wal>.error, global.error), and starts the background process whenever none runs. The
 // background process (one per stanza, under a lock in lock-path) pushes every file PostgreSQL has
 // marked .ready, process-max at a time over one connection, ahead of PostgreSQL's calls, until
-// none is left. When the ready WAL exceeds archive-push-queue-max it drops all of it instead:
+// none is left; each worker sends its next file while the server makes the previous one durable. When the ready WAL exceeds archive-push-queue-max it drops all of it instead:
 // <wal>.ok with a warning that the foreground command logs to PostgreSQL's log.
 //
 // archive-get: segments only (timeline histories are always fetched synchronously). The command
