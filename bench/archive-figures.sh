@@ -163,6 +163,11 @@ for stanza in pitr push-sync push-async; do
 done
 echo "making WAL (pgbench) and a full backup with each tool..."
 as_pg "$pgbin/pgbench" -i -s 20 -q -h "$work/run" -p "$pg_port" -U postgres postgres >/dev/null 2>&1
+# The corpus needs push_n segments, of which about replay_mb / 16 come after the backups.
+before=$((push_n - replay_mb / 16))
+while (($(ls "$work/corpus" | wc -l) < before)); do
+  as_pg "$pgbin/pgbench" -n -c 4 -j 2 -T 10 -h "$work/run" -p "$pg_port" -U postgres postgres >/dev/null 2>&1
+done
 pgbackrest --stanza=pitr --type=full --log-level-console=warn backup
 pgbr --stanza=pitr --type=full backup >/dev/null
 start_lsn=$(psql -c "SELECT pg_current_wal_lsn()")
@@ -171,7 +176,7 @@ while :; do
   made=$(psql -c "SELECT (pg_current_wal_lsn() - '$start_lsn'::pg_lsn) / (1024 * 1024)")
   made=${made%.*}
   ((made >= replay_mb && $(ls "$work/corpus" | wc -l) >= need_segments)) && break
-  as_pg "$pgbin/pgbench" -n -c 4 -j 2 -T 20 -h "$work/run" -p "$pg_port" -U postgres postgres >/dev/null 2>&1
+  as_pg "$pgbin/pgbench" -n -c 4 -j 2 -T 10 -h "$work/run" -p "$pg_port" -U postgres postgres >/dev/null 2>&1
 done
 psql -c "SELECT pg_switch_wal()" >/dev/null
 echo "waiting for the archiver..."
