@@ -149,6 +149,10 @@ struct Cell {
       auto [lo, hi] = std::minmax_element(v.begin(), v.end());
       s += " ±" + fmtNum(m > 0 ? (*hi - *lo) / 2 / m * 100 : 0, 0) + "%";
     }
+    // Runs that failed are left out of the median, and said so.
+    size_t failed = 0;
+    for (auto* r : all) failed += r->status == "fail" ? 1 : 0;
+    if (failed > 0) s += " (" + std::to_string(failed) + " of " + std::to_string(all.size()) + " runs failed)";
     return s;
   }
 };
