@@ -271,10 +271,13 @@ void ForwardingStorage::run(Target& target) {
       auto entry = target.queue.front(std::chrono::milliseconds(500));
       if (!entry) continue;
       apply(target, *entry);
-      target.queue.pop(entry->seq);
       delay = options_.firstRetryDelay;
-      std::lock_guard lock(target.mutex);
-      target.lastError.clear();
+      {
+        // Cleared before the pop: whoever sees the queue drained also sees the error gone.
+        std::lock_guard lock(target.mutex);
+        target.lastError.clear();
+      }
+      target.queue.pop(entry->seq);
     } catch (const std::exception& error) {
       {
         std::lock_guard lock(target.mutex);
