@@ -1,8 +1,9 @@
 // The restore command: into an empty or absent pg1-path, from --set or the backup that
 // restore_target.h chooses for the recovery target. The main thread streams the manifest
 // (manifest.get), creates directories and links as they come (in manifest order, so a directory or
-// a tablespace link always exists before what is below it) and hands files to process-max
-// RestoreWriters on an asio::thread_pool. When every file is written it writes backup_label,
+// a tablespace link always exists before what is below it) and hands files — large ones in parts
+// any worker may take — to process-max RestoreWriters on an asio::thread_pool. When every file is
+// written and fsynced (the fsyncs deferred and run in parallel, see DeferredSyncs) it writes backup_label,
 // tablespace_map, the recovery settings in postgresql.auto.conf and the signal file, then
 // global/pg_control last — a restore that failed half-way leaves a directory PostgreSQL refuses to
 // start — and finally the directories' modes, owners and times.
@@ -45,8 +46,13 @@ namespace {
 
 constexpr uint64_t kBatchBytes = 8 * 1024 * 1024;
 constexpr uint64_t kQueuedChunkIds = 64 * 1024;
+// Files larger than this are restored in parts of this size that all workers share (a relation's
+// 1 GiB segment would otherwise keep one worker busy, hashing or writing, while the others idle).
+constexpr uint64_t kPartBytes = 16 * 1024 * 1024;
 // Files a restore keeps open at once, over all workers (well below the usual 1024 descriptors).
 constexpr size_t kOpenFiles = 768;
+// Restored files waiting for their fsync (a path each) before a worker syncs them itself.
+constexpr size_t kDeferredSyncs = 8192;
 
 // PostgreSQL must not be running where a delta restore writes. Like pgBackRest, any
 // postmaster.pid refuses the restore: a live postmaster is named; a stale file (a crash) is the
@@ -254,11 +260,14 @@ int runRestore(const Config& config) {
   context.stats = &stats;
   context.force = config.flag("force");
   context.backupStart = header.startTime;
+  DeferredSyncs syncs(tree, kDeferredSyncs);
+  context.syncs = &syncs;
 
   unsigned workers = static_cast<unsigned>(config.integer("process-max"));
   context.filesPerBatch = std::max<size_t>(8, kOpenFiles / workers);
   // Entries waiting for a worker hold at most about this many chunk ids, whatever the manifest's size.
   WorkQueue<RestoreJob> jobs(kQueuedChunkIds);
+  const size_t partChunks = static_cast<size_t>(std::max<uint64_t>(1, kPartBytes / header.chunkSize));
   std::vector<DirectoryAttributes> directories;
   std::optional<ManifestEntry> control;
   std::set<std::string> linksUsed;
@@ -317,8 +326,18 @@ int runRestore(const Config& config) {
             if (entry->path == pg::kControlFilePath) {
               control = std::move(*entry);
             } else {
-              uint64_t weight = 1 + entry->chunks.size();
-              jobs.push(RestoreJob{.entry = std::move(*entry), .local = file}, weight);
+              RestoreJob job{.entry = std::move(*entry), .local = file};
+              if (keptBySizeAndTime(job, context) || job.entry.chunks.size() <= partChunks) {
+                uint64_t weight = 1 + job.entry.chunks.size();
+                jobs.push(std::move(job), weight);
+              } else {
+                // Shared by the workers: created here, so that none of its parts finds it absent.
+                if (!job.local) tree.createFile(job.entry.path).closeChecked(tree.describe(job.entry.path));
+                for (auto& part : splitJob(std::move(job), partChunks)) {
+                  uint64_t weight = 1 + (part.endChunk - part.firstChunk);
+                  jobs.push(std::move(part), weight);
+                }
+              }
             }
             break;
           }
@@ -379,6 +398,7 @@ int runRestore(const Config& config) {
     pool.join();
     pool.rethrow();
   }
+  syncs.syncAll(workers);
   for (const auto& [link, target] : linkMap)
     if (!linksUsed.contains(link)) logWarn("link-map names '{}', which is not a link in backup {}", link, header.label);
 
@@ -399,6 +419,7 @@ int runRestore(const Config& config) {
     writer.process(RestoreJob{.entry = *control, .local = std::nullopt});
     writer.flush();
   }
+  syncs.syncAll(1);
 
   for (auto it = directories.rbegin(); it != directories.rend(); ++it) {
     UniqueFd dir = tree.openDirectory(it->path);

@@ -173,10 +173,10 @@ UniqueFd RestoreTree::createFile(std::string_view path) {
   return UniqueFd(fd);
 }
 
-UniqueFd RestoreTree::openFile(std::string_view path) {
+UniqueFd RestoreTree::openFile(std::string_view path, bool writable) {
   std::string name;
   UniqueFd parent = openParent(path, name);
-  int fd = openAtRetry(parent.get(), name.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+  int fd = openAtRetry(parent.get(), name.c_str(), (writable ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) failErrno(ErrorCode::FileOpen, "cannot open", describe(path), -fd);
   UniqueFd file(fd);
   struct stat st {};

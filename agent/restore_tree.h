@@ -57,8 +57,9 @@ class RestoreTree {
   void createSymlink(std::string_view path, const std::string& target);
   // Creates a new regular file (mode 0600) and returns it open for writing.
   UniqueFd createFile(std::string_view path);
-  // Opens an existing regular file for reading and writing (a delta restore); never a link.
-  UniqueFd openFile(std::string_view path);
+  // Opens an existing regular file for reading and writing (a delta restore), or only for reading
+  // (enough to fsync it, whatever its mode); never a link.
+  UniqueFd openFile(std::string_view path, bool writable = true);
   // Removes a file, link or whole directory tree (a delta restore's stray entries), never
   // following a link: a link is removed, not what it points to. Absent is fine.
   void remove(std::string_view path);

@@ -6,10 +6,13 @@
 #include "common/log.h"
 #include "common/text.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <exception>
+#include <thread>
 
 namespace pgbr::agent {
 
@@ -36,6 +39,54 @@ void pwriteAll(int fd, std::span<const uint8_t> data, uint64_t offset, const std
 }
 
 }  // namespace
+
+void DeferredSyncs::add(int fd, std::string path) {
+  // Only a hint that lets the disk start early; the fsync in syncOne is what makes it durable.
+  (void)::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+  std::vector<std::string> due;
+  {
+    std::lock_guard lock(mutex_);
+    paths_.push_back(std::move(path));
+    if (paths_.size() >= limit_) due.swap(paths_);
+  }
+  for (const auto& each : due) syncOne(each);
+}
+
+std::vector<std::string> DeferredSyncs::take() {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> paths;
+  paths.swap(paths_);
+  return paths;
+}
+
+void DeferredSyncs::syncOne(const std::string& path) {
+  UniqueFd fd = tree_.openFile(path, false);
+  std::string where = tree_.describe(path);
+  fsyncFd(fd.get(), where);
+  fd.closeChecked(where);
+}
+
+void DeferredSyncs::syncAll(unsigned threads) {
+  std::vector<std::string> paths = take();
+  std::atomic<size_t> next{0};
+  std::mutex errorMutex;
+  std::exception_ptr error;
+  auto run = [&] {
+    try {
+      for (size_t i = next++; i < paths.size(); i = next++) syncOne(paths[i]);
+    } catch (...) {
+      next = paths.size();
+      std::lock_guard lock(errorMutex);
+      if (!error) error = std::current_exception();
+    }
+  };
+  {
+    std::vector<std::jthread> helpers;
+    for (unsigned t = 1; t < std::min<size_t>(threads, paths.size()); ++t) helpers.emplace_back(run);
+    run();
+  }
+  if (error) std::rethrow_exception(error);
+}
 
 Ownership OwnershipCache::get(const std::string& user, const std::string& group) {
   std::lock_guard lock(mutex_);
@@ -72,12 +123,37 @@ RestoreWriter::RestoreWriter(const RestoreContext& context)
 
 RestoreWriter::~RestoreWriter() = default;
 
-void RestoreWriter::process(const RestoreJob& job) {
-  const ManifestEntry& entry = job.entry;
+bool keptBySizeAndTime(const RestoreJob& job, const RestoreContext& context) {
   // A file the backup saw modified in or after the second the backup started may have changed again
   // within that second after it was read, unseen by a one-second mtime: such files are hashed.
-  if (job.local && !context_.force && job.local->size == entry.size && job.local->mtime == entry.mtime &&
-      entry.mtime < context_.backupStart) {
+  return job.local && !context.force && job.local->size == job.entry.size && job.local->mtime == job.entry.mtime &&
+         job.entry.mtime < context.backupStart;
+}
+
+std::vector<RestoreJob> splitJob(RestoreJob job, size_t partChunks) {
+  std::vector<RestoreJob> jobs;
+  size_t chunks = job.entry.chunks.size();
+  partChunks = std::max<size_t>(partChunks, 1);
+  if (chunks <= partChunks) {
+    job.parts.reset();
+    job.firstChunk = 0;
+    job.endChunk = chunks;
+    jobs.push_back(std::move(job));
+    return jobs;
+  }
+  size_t count = (chunks + partChunks - 1) / partChunks;
+  auto parts = std::make_shared<FileParts>(count);
+  for (size_t first = 0; first < chunks; first += partChunks) {
+    RestoreJob part{.entry = job.entry, .local = job.local, .parts = parts, .firstChunk = first,
+                    .endChunk = std::min(chunks, first + partChunks)};
+    jobs.push_back(std::move(part));
+  }
+  return jobs;
+}
+
+void RestoreWriter::process(const RestoreJob& job) {
+  const ManifestEntry& entry = job.entry;
+  if (!job.parts && keptBySizeAndTime(job, context_)) {
     keepFile(entry);
     return;
   }
@@ -85,14 +161,18 @@ void RestoreWriter::process(const RestoreJob& job) {
   auto file = std::make_unique<OpenFile>();
   file->entry = entry;
   file->existed = job.local.has_value();
-  file->fd = file->existed ? context_.tree->openFile(entry.path) : context_.tree->createFile(entry.path);
+  file->parts = job.parts;
+  // The parts of a new file open what restore created before queueing them.
+  file->fd = file->existed || job.parts ? context_.tree->openFile(entry.path) : context_.tree->createFile(entry.path);
   OpenFile* raw = file.get();
   files_.push_back(std::move(file));
+  size_t first = job.parts ? job.firstChunk : 0;
+  size_t end = job.parts ? std::min(job.endChunk, entry.chunks.size()) : entry.chunks.size();
   // The chunks to fetch, all known before the first is queued: a flush may write them, and the
   // file is finished when the count of those still to come reaches zero.
   std::vector<size_t> needed;
   std::string where = raw->existed ? context_.tree->describe(entry.path) : std::string();
-  for (size_t i = 0; i < entry.chunks.size(); ++i) {
+  for (size_t i = first; i < end; ++i) {
     uint64_t offset = uint64_t{i} * context_.chunkSize;
     auto length = static_cast<uint32_t>(std::min<uint64_t>(context_.chunkSize, entry.size - offset));
     if (raw->existed && offset + length <= job.local->size &&
@@ -126,7 +206,7 @@ void RestoreWriter::keepFile(const ManifestEntry& entry) {
   std::string where = context_.tree->describe(entry.path);
   applyAttributes(fd.get(), entry.mode, entry.mtime, context_.owners->get(entry.user, entry.group), where);
   // It may hold what a crashed restore or cluster wrote and never synced.
-  fsyncFd(fd.get(), where);
+  syncFile(fd.get(), entry.path, where);
   fd.closeChecked(where);
   context_.stats->filesKept += 1;
   context_.stats->bytesKept += entry.size;
@@ -242,11 +322,20 @@ void RestoreWriter::writeChangedPages(OpenFile& file, std::span<const uint8_t> p
 
 void RestoreWriter::finishFile(OpenFile& file) {
   std::string where = context_.tree->describe(file.entry.path);
+  if (file.parts) {
+    file.parts->fetched += file.fetched;
+    // Not the last part: what it wrote is in the inode, synced by the part that finishes last.
+    if (file.parts->left.fetch_sub(1, std::memory_order_acq_rel) != 1) {
+      file.fd.closeChecked(where);
+      return;
+    }
+    file.fetched = file.parts->fetched.load();
+  }
   if (::ftruncate(file.fd.get(), static_cast<off_t>(file.entry.size)) != 0)
     failErrno(ErrorCode::FileWrite, "cannot set the size of", where, errno);
   applyAttributes(file.fd.get(), file.entry.mode, file.entry.mtime,
                   context_.owners->get(file.entry.user, file.entry.group), where);
-  fsyncFd(file.fd.get(), where);
+  syncFile(file.fd.get(), file.entry.path, where);
   file.fd.closeChecked(where);
   if (file.existed && file.fetched == 0) {
     context_.stats->filesKept += 1;
@@ -258,6 +347,13 @@ void RestoreWriter::finishFile(OpenFile& file) {
     logDetail("restored {} ({})", file.entry.path, formatBytes(file.entry.size));
   }
   context_.progress->addFile();
+}
+
+void RestoreWriter::syncFile(int fd, const std::string& path, const std::string& where) {
+  if (context_.syncs)
+    context_.syncs->add(fd, path);
+  else
+    fsyncFd(fd, where);
 }
 
 void RestoreWriter::dropFinished() {

@@ -3,7 +3,7 @@
 // into a batch (a few MiB, each id once), fetches the batch with one chunks.get request, opens
 // every chunk and checks it against its id (rebuilding patched chunks from base and patch first),
 // and only then writes it with pwrite at its offsets. A file is finished — mode, owner, mtime,
-// fsync — when its last chunk is written. A failure names the file it concerns.
+// fsync (at once, or later through DeferredSyncs) — when its last chunk is written. A failure names the file it concerns.
 //
 // A delta restore hands over files that already exist (RestoreJob::local): one whose size and
 // mtime match the manifest, and was last modified before the backup started, is kept as it is
@@ -59,9 +59,51 @@ struct LocalFile {
   int64_t mtime = 0;
 };
 
+// A large file is restored as parts (chunk ranges) that any worker may take, so the workers share
+// it rather than one of them writing (or, in a delta restore, hashing) it all while the others
+// wait. The parts of a file share one FileParts: the worker that finishes the last part finishes
+// the file (size, attributes, one fsync, which covers what every part wrote to the inode).
+struct FileParts {
+  explicit FileParts(size_t count) : left(count) {}
+  std::atomic<size_t> left;          // parts not finished yet
+  std::atomic<size_t> fetched{0};    // chunks fetched over all parts
+};
+
 struct RestoreJob {
   ManifestEntry entry;
   std::optional<LocalFile> local;  // delta restore: the file is there already
+  // A part of a file: its chunks [firstChunk, endChunk). The file was created (when new) before
+  // its parts were queued, so every part opens it.
+  std::shared_ptr<FileParts> parts;
+  size_t firstChunk = 0;
+  size_t endChunk = 0;
+};
+
+// The fsyncs of restored files, taken out of the workers' way: a finished file has its writeback
+// started (sync_file_range) and its path recorded; syncAll() later reopens and fsyncs every
+// recorded file on several threads — as PostgreSQL syncs a data directory after a crash — so the
+// disk works while the workers fetch and write, and the syncs overlap instead of each waiting for a
+// journal commit of its own. A restore calls syncAll() before it writes backup_label and again
+// before it reports success. At most `limit` paths wait: the worker that reaches it syncs them.
+//
+// Thread-safe.
+class DeferredSyncs {
+ public:
+  DeferredSyncs(RestoreTree& tree, size_t limit) : tree_(tree), limit_(limit) {}
+
+  // Starts the writeback of the open file at path and records it (or fsyncs now, past the limit).
+  void add(int fd, std::string path);
+  // fsyncs every recorded file on `threads` threads; throws the first failure.
+  void syncAll(unsigned threads);
+
+ private:
+  std::vector<std::string> take();
+  void syncOne(const std::string& path);
+
+  RestoreTree& tree_;
+  const size_t limit_;
+  std::mutex mutex_;
+  std::vector<std::string> paths_;
 };
 
 struct RestoreContext {
@@ -77,7 +119,16 @@ struct RestoreContext {
   RestoreStats* stats = nullptr;
   bool force = false;  // delta: check files by content even when size and mtime match
   int64_t backupStart = 0;  // delta: size and mtime are trusted only for files older than this
+  DeferredSyncs* syncs = nullptr;  // where finished files are synced; nullptr: each at once
 };
+
+// Delta: the existing file's size and mtime match the manifest's and can be trusted (no --force,
+// modified before the backup started): it is kept without reading it.
+bool keptBySizeAndTime(const RestoreJob& job, const RestoreContext& context);
+
+// Splits a file to restore into parts of at most partChunks chunks (one job, whole, when it is not
+// larger). Jobs keep the file's entry; the caller creates a new file before queueing its parts.
+std::vector<RestoreJob> splitJob(RestoreJob job, size_t partChunks);
 
 // Checks a file entry against itself before anything is written: the chunk count fits the size
 // and chunk size, and the checksum over the ids matches. Throws Corrupt naming the file.
@@ -101,6 +152,7 @@ class RestoreWriter {
     size_t remaining = 0;  // chunk writes still to come
     bool existed = false;  // delta: rewritten in place
     size_t fetched = 0;    // chunks that differed (delta) or all of them
+    std::shared_ptr<FileParts> parts;  // set when this is one part of a file
   };
   struct Target {
     OpenFile* file = nullptr;
@@ -118,6 +170,8 @@ class RestoreWriter {
   // Delta: writes only the pages of the chunk that differ from what the file holds at offset.
   void writeChangedPages(OpenFile& file, std::span<const uint8_t> plaintext, uint64_t offset);
   void finishFile(OpenFile& file);
+  // fsyncs a finished file, or leaves that to context_.syncs.
+  void syncFile(int fd, const std::string& path, const std::string& where);
   void dropFinished();
   // The file a failure concerns: the one holding a chunk the message names, else the batch's first.
   std::string blame(const Error& error) const;
