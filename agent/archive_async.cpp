@@ -104,7 +104,8 @@ int pushInBackground(const Config& config, const std::string& walDirectory) {
     std::vector<ReadyFile> pending = pendingPushes(spool, readyWal(walDirectory));
     if (pending.empty()) {
       if (Clock::now() - idleSince >= kPushLinger) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      // PostgreSQL waits for the next file it marks ready until this loop sees it.
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
       continue;
     }
     if (queueMax && totalSize(pending) > *queueMax) {
@@ -334,11 +335,14 @@ int runArchivePushAsync(const Config& config, const std::string& path) {
   std::vector<std::string> warnings;
   auto done = [&]() -> bool {
     if (auto pushed = spool.readPushed(name)) {
-      spool.remove(name + ".ok");
+      // The .ok stays until PostgreSQL has marked the file .done: the background process removes
+      // it then (pendingPushes). Removed here, the background process's next listing would still
+      // see the file .ready without a status and push all of it again.
       if (pushed->stamp == stamp) {
         warnings = std::move(pushed->warnings);
         return true;
       }
+      spool.remove(name + ".ok");
       logDetail("ignoring a status file left by an earlier WAL file named {}", name);
     }
     if (auto error = spool.readError(name)) {

@@ -194,7 +194,8 @@ std::string ProcessLock::pathFor(const Config& config) {
 bool waitForBackground(const std::string& lockPath, std::chrono::milliseconds timeout,
                        const std::function<bool()>& done, const std::function<void()>& start) {
   using Clock = std::chrono::steady_clock;
-  auto deadline = Clock::now() + timeout;
+  auto begin = Clock::now();
+  auto deadline = begin + timeout;
   std::optional<Clock::time_point> started;
   auto pause = std::chrono::microseconds(500);
   for (;;) {
@@ -207,7 +208,11 @@ bool waitForBackground(const std::string& lockPath, std::chrono::milliseconds ti
     }
     if (now >= deadline) return false;
     std::this_thread::sleep_for(pause);
-    pause = std::min<std::chrono::microseconds>(pause * 2, std::chrono::milliseconds(20));
+    // The pause is latency added to every WAL file PostgreSQL waits for: 2 ms at most while a
+    // push or fetch may still be about to finish (one takes tens of milliseconds), then 20 ms.
+    auto cap =
+        now - begin < std::chrono::seconds(1) ? std::chrono::microseconds(2000) : std::chrono::microseconds(20000);
+    pause = std::min<std::chrono::microseconds>(pause * 2, cap);
   }
 }
 

@@ -108,8 +108,8 @@ void spawnDetached(const LogSettings& log, const std::function<int()>& body);
 
 // How a foreground command waits for its background process: calls done() until it returns true
 // (done may throw what the process reported), starting the process with start() whenever none
-// holds lockPath (at most every 250 ms); false when timeout passes first. Polls every few
-// milliseconds at first, then more slowly.
+// holds lockPath (at most every 250 ms); false when timeout passes first. Polls every 2 ms at
+// most during the first second, every 20 ms after.
 bool waitForBackground(const std::string& lockPath, std::chrono::milliseconds timeout,
                        const std::function<bool()>& done, const std::function<void()>& start);
 
