@@ -261,19 +261,19 @@ json dataDirectoryAttributes(const std::string& path, OwnerNames& names) {
 }
 
 // "incr backup L committed: 1234 files (1200 unchanged, not read), 2.1 GiB; read 300 MiB,
-// sent 20 MiB (12 whole chunks, 900 chunks as 4000 changed pages, 100 already stored);
-// the repository grew by 5 MiB; 0:12"
+// sent 20 MiB (12 whole chunks, 900 chunks as 4000 changed pages, 100 already stored) in 80
+// uploads; the repository grew by 5 MiB; 0:12"
 std::string backupSummary(const std::string& type, const std::string& label, const ManifestTotals& totals,
-                          const ReaderStats& stats, uint64_t repoSize, const std::string& duration) {
+                          const ReaderStats& stats, uint64_t uploads, uint64_t repoSize, const std::string& duration) {
   std::string files = fmt::format("{} files", totals.files);
   if (stats.unchangedFiles > 0) files += fmt::format(" ({} unchanged, not read)", stats.unchangedFiles.load());
   uint64_t patched = stats.patchChunks.load();
   std::string sent = fmt::format("{} whole chunks", stats.newChunks.load() - patched);
   if (patched > 0) sent += fmt::format(", {} chunks as {} changed pages", patched, stats.patchPages.load());
   if (stats.storedChunks > 0) sent += fmt::format(", {} already stored", stats.storedChunks.load());
-  return fmt::format("{} backup {} committed: {}, {}; read {}, sent {} ({}); the repository grew by {}; {}{}", type,
-                     label, files, formatBytes(totals.bytes), formatBytes(stats.bytesRead.load()),
-                     formatBytes(stats.sentBytes.load()), sent, formatBytes(repoSize), duration,
+  return fmt::format("{} backup {} committed: {}, {}; read {}, sent {} ({}) in {} uploads; the repository grew by {}; {}{}",
+                     type, label, files, formatBytes(totals.bytes), formatBytes(stats.bytesRead.load()),
+                     formatBytes(stats.sentBytes.load()), sent, uploads, formatBytes(repoSize), duration,
                      totals.pageErrors ? fmt::format("; {} pages with invalid checksums", totals.pageErrors)
                                        : std::string());
 }
@@ -371,7 +371,7 @@ int runBackup(const Config& config) {
   context.client = &client;
   context.keyring = keys.keyring;
   context.pipeline = keys.pipeline;
-  context.chunksPerBatch = static_cast<size_t>(std::min<uint64_t>(4096, batchBytes / keys.pipeline.chunkSize));
+  context.batchBytes = batchBytes;
   if (checkPages) context.pageCheck = pg::PageCheckOptions{.checksums = true, .backupStart = start.lsn};
   context.segmentBlocks =
       cluster.control.relationSegmentSize ? cluster.control.relationSegmentSize : pg::kRelationSegmentBlocks;
@@ -430,6 +430,7 @@ int runBackup(const Config& config) {
                   {"bytesSent", stats.sentBytes.load()},
                   {"unchangedFiles", stats.unchangedFiles.load()},
                   {"storedChunks", stats.storedChunks.load()},
+                  {"uploads", uploader.totals().batches},
                   {"delta", delta},
                   {"standby", standby ? json(standby->index) : json(nullptr)}};
 
@@ -444,7 +445,8 @@ int runBackup(const Config& config) {
   uint64_t repoSize = unsignedField(committed, "repoSize").value_or(0);
 
   auto seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - began);
-  logInfo("{}", backupSummary(type, committedLabel, totals, stats, repoSize, formatDuration(seconds)));
+  logInfo("{}", backupSummary(type, committedLabel, totals, stats, uploader.totals().batches, repoSize,
+                              formatDuration(seconds)));
   fmt::print("{}\n", committedLabel);
   return 0;
 }

@@ -139,7 +139,7 @@ std::string describeBlocks(const std::vector<uint32_t>& blocks, size_t limit) {
 
 BackupReader::BackupReader(const ReaderContext& context)
     : context_(context), encoder_(context.keyring, context.pipeline), page_(pg::kPageSize) {
-  batch_.reserve(context_.chunksPerBatch * context_.pipeline.chunkSize);
+  batch_.reserve(std::max<uint64_t>(context_.batchBytes, context_.pipeline.chunkSize));
 }
 
 void BackupReader::process(const BackupFileJob& job) {
@@ -167,7 +167,9 @@ void BackupReader::process(const BackupFileJob& job) {
   bool patchable = walked.decision.fileClass == pg::FileClass::Relation;
   uint64_t offset = 0;
   for (;;) {
-    if (slots_.size() == context_.chunksPerBatch) flush();
+    if (!slots_.empty() &&
+        (slots_.size() >= context_.chunksPerBatch || batch_.size() + chunkSize > context_.batchBytes))
+      flush();
     size_t at = batch_.size();
     batch_.resize(at + chunkSize);
     size_t n = preadFd(fd.get(), batch_.span().subspan(at, chunkSize), offset, path);

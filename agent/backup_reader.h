@@ -76,7 +76,10 @@ struct ReaderContext {
   RepoClient* client = nullptr;
   std::shared_ptr<const Keyring> keyring;
   PipelineSpec pipeline;
-  size_t chunksPerBatch = 16;
+  // A batch ends when its plaintext would pass batchBytes or it holds chunksPerBatch chunks (the
+  // ids one chunks.missing may name): small files share one exchange instead of one per few files.
+  uint64_t batchBytes = 4 * 1024 * 1024;
+  size_t chunksPerBatch = 4096;
   std::optional<pg::PageCheckOptions> pageCheck;  // nullopt: page checksums are not checked
   uint32_t segmentBlocks = pg::kRelationSegmentBlocks;
   ReorderBuffer<ManifestEntry>* reorder = nullptr;

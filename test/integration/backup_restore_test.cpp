@@ -138,3 +138,40 @@ TEST_CASE("an incr after a full, without encryption, with lz4, restores to its c
   backupAndRestore(
       {.cipher = false, .compress = "lz4", .load = false, .restoreType = "immediate", .incremental = true});
 }
+
+TEST_CASE("thousands of small files share a few chunk uploads and restore byte for byte") {
+  RepoFixture repo({.cipher = false});
+  AgentCluster cluster(repo, "compress-type=zstd\nprocess-max=2\nstart-fast=y\n");
+  PgCluster& pg = cluster.pg();
+  pg.start();
+  cluster.agentOk({"stanza-create"});
+  // 3000 files of 1 KiB, each different, in a directory PostgreSQL does not know (backed up as is).
+  constexpr int kFiles = 3000;
+  fs::path small = pg.dataDirectory() / "pgbr_small";
+  fs::create_directory(small);
+  for (int i = 0; i < kFiles; ++i)
+    writeFile(small / fmt::format("f{:04}", i), fmt::format("{:1024}", fmt::format("small file {} of {}", i, kFiles)));
+  REQUIRE(run({"chown", "-R", "postgres:postgres", small.string()}).exitCode == 0);
+
+  RunResult backup = cluster.agent({"--log-level-console=info", "--type=full", "backup"});
+  REQUIRE_MESSAGE(backup.exitCode == 0, (describeRun("full backup", backup) + "\nserver:\n" + repo.output()));
+  std::string label(trim(backup.out));
+  // "... already stored) in N uploads; ...": batches end by size, not after a fixed number of
+  // chunks, so the small files travel together instead of 16 to an upload (which made > 250).
+  size_t at = backup.err.find(" uploads;");
+  REQUIRE_MESSAGE(at != std::string::npos, backup.err);
+  size_t start = backup.err.rfind(' ', at - 1) + 1;
+  uint64_t uploads = std::stoull(backup.err.substr(start, at - start));
+  CHECK_MESSAGE(uploads > 0, backup.err);
+  CHECK_MESSAGE(uploads <= 60, backup.err);
+
+  RestoredCluster restored;
+  CHECK(trim(cluster.agentOk({"--pg1-path=" + restored.dataDirectory().string(), "--archive-mode=off",
+                              "--set=" + label, "restore"})) == label);
+  for (int i = 0; i < kFiles; i += 7) {
+    std::string name = fmt::format("f{:04}", i);
+    CHECK_MESSAGE(readFile(restored.dataDirectory() / "pgbr_small" / name) == readFile(small / name), name);
+  }
+  CHECK(std::distance(fs::directory_iterator(restored.dataDirectory() / "pgbr_small"), fs::directory_iterator()) ==
+        kFiles);
+}
