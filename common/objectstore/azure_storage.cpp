@@ -8,26 +8,8 @@
 #include "common/objectstore/xml.h"
 #include "common/text.h"
 
-#include <charconv>
-
 namespace pgbr::objectstore {
 namespace {
-
-uint64_t parseSize(std::string_view text, std::string_view what) {
-  uint64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size())
-    fail(ErrorCode::Format, "{}: '{}' is not a size", what, text);
-  return value;
-}
-
-std::optional<uint64_t> totalFromContentRange(const HttpResponse& reply) {
-  auto range = reply.header("content-range");
-  if (!range) return std::nullopt;
-  size_t slash = range->rfind('/');
-  if (slash == std::string::npos || range->substr(slash + 1) == "*") return std::nullopt;
-  return parseSize(std::string_view(*range).substr(slash + 1), "Content-Range");
-}
 
 bool conditionFailed(const HttpResponse& reply) { return reply.status == 412 || reply.status == 409; }
 
@@ -99,8 +81,7 @@ std::string AzureStorage::errorDetail(const HttpResponse& reply) const {
 ObjectHead AzureStorage::headOf(const HttpResponse& reply, std::string_view key) const {
   ObjectHead head;
   std::string what = describeKey(key);
-  if (auto total = totalFromContentRange(reply)) head.size = *total;
-  else if (auto length = reply.header("content-length")) head.size = parseSize(*length, what);
+  if (auto size = reply.objectSize(what)) head.size = *size;
   head.etag = reply.header("etag").value_or("");
   if (auto modified = reply.header("last-modified"))
     head.mtime = parseHttpTime(*modified).value_or(std::chrono::system_clock::time_point{});
@@ -217,7 +198,7 @@ ObjectListing AzureStorage::listPage(const std::string& prefix, bool delimited, 
             if (!name) fail(ErrorCode::Format, "a blob has no Name");
             uint64_t size = 0;
             if (const XmlElement* properties = blob->child("Properties"))
-              size = parseSize(properties->childText("Content-Length").value_or("0"), "Content-Length");
+              size = parseDecimalSize(properties->childText("Content-Length").value_or("0"), "Content-Length");
             listing.objects.push_back({*name, size});
           }
           for (const XmlElement* common : blobs->all("BlobPrefix"))

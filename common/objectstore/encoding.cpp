@@ -6,6 +6,7 @@
 
 #include <openssl/evp.h>
 
+#include <charconv>
 #include <cstring>
 #include <ctime>
 
@@ -76,6 +77,14 @@ std::optional<std::chrono::system_clock::time_point> parseHttpTime(std::string_v
   std::time_t t = timegm(&tm);
   if (t == static_cast<std::time_t>(-1)) return std::nullopt;
   return std::chrono::system_clock::from_time_t(t);
+}
+
+uint64_t parseDecimalSize(std::string_view text, std::string_view what) {
+  uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size())
+    fail(ErrorCode::Format, "{}: '{}' is not a size", what, text);
+  return value;
 }
 
 }  // namespace pgbr::objectstore

@@ -24,6 +24,9 @@ inline std::span<const uint8_t> bytesOf(std::string_view text) {
   return {reinterpret_cast<const uint8_t*>(text.data()), text.size()};
 }
 
+// A size as the stores write it (decimal digits only); throws Format naming `what` otherwise.
+uint64_t parseDecimalSize(std::string_view text, std::string_view what);
+
 // 20130524T000000Z
 std::string iso8601Basic(std::chrono::system_clock::time_point time);
 // Fri, 24 May 2013 00:00:00 GMT

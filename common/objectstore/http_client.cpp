@@ -1,6 +1,7 @@
 #include "common/objectstore/http_client.h"
 
 #include "common/error.h"
+#include "common/objectstore/encoding.h"
 
 #include <curl/curl.h>
 
@@ -74,6 +75,16 @@ size_t writeHeader(char* data, size_t size, size_t count, void* user) {
 std::optional<std::string> HttpResponse::header(std::string_view name) const {
   for (const auto& [key, value] : headers)
     if (key == name) return value;
+  return std::nullopt;
+}
+
+std::optional<uint64_t> HttpResponse::objectSize(std::string_view what) const {
+  if (auto range = header("content-range")) {
+    size_t slash = range->rfind('/');
+    if (slash != std::string::npos && range->substr(slash + 1) != "*")
+      return parseDecimalSize(std::string_view(*range).substr(slash + 1), "Content-Range");
+  }
+  if (auto length = header("content-length")) return parseDecimalSize(*length, what);
   return std::nullopt;
 }
 

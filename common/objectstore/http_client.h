@@ -46,6 +46,10 @@ struct HttpResponse {
   // The value of a header (name lower-case), or nullopt.
   std::optional<std::string> header(std::string_view name) const;
   std::string bodyText() const { return {body.begin(), body.end()}; }
+  // The whole object's size: the total of "Content-Range: bytes 0-9/1234" on a ranged reply,
+  // else Content-Length; nullopt when neither tells it. Throws Format (naming `what`) for a
+  // malformed value.
+  std::optional<uint64_t> objectSize(std::string_view what) const;
 };
 
 // A failure below HTTP: no connection, a reset, a time-out, a TLS failure. Retryable.

@@ -5,29 +5,10 @@
 #include "common/objectstore/xml.h"
 #include "common/text.h"
 
-#include <charconv>
-
 namespace pgbr::objectstore {
 namespace {
 
 constexpr std::string_view kEmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-
-uint64_t parseSize(std::string_view text, std::string_view what) {
-  uint64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size())
-    fail(ErrorCode::Format, "{}: '{}' is not a size", what, text);
-  return value;
-}
-
-// The total size from "Content-Range: bytes 0-9/1234".
-std::optional<uint64_t> totalFromContentRange(const HttpResponse& reply) {
-  auto range = reply.header("content-range");
-  if (!range) return std::nullopt;
-  size_t slash = range->rfind('/');
-  if (slash == std::string::npos || range->substr(slash + 1) == "*") return std::nullopt;
-  return parseSize(std::string_view(*range).substr(slash + 1), "Content-Range");
-}
 
 std::string unquote(std::string text) {
   if (text.size() >= 2 && text.front() == '"' && text.back() == '"') return text.substr(1, text.size() - 2);
@@ -95,8 +76,7 @@ std::string S3Storage::errorDetail(const HttpResponse& reply) const {
 ObjectHead S3Storage::headOf(const HttpResponse& reply, std::string_view key) const {
   ObjectHead head;
   std::string what = describeKey(key);
-  if (auto total = totalFromContentRange(reply)) head.size = *total;
-  else if (auto length = reply.header("content-length")) head.size = parseSize(*length, what);
+  if (auto size = reply.objectSize(what)) head.size = *size;
   head.etag = reply.header("etag").value_or("");
   if (auto modified = reply.header("last-modified"))
     head.mtime = parseHttpTime(*modified).value_or(std::chrono::system_clock::time_point{});
@@ -247,7 +227,7 @@ ObjectListing S3Storage::listPage(const std::string& prefix, bool delimited, con
         for (const XmlElement* item : root.all("Contents")) {
           auto key = item->childText("Key");
           if (!key) fail(ErrorCode::Format, "an entry has no Key");
-          listing.objects.push_back({*key, parseSize(item->childText("Size").value_or("0"), "Size")});
+          listing.objects.push_back({*key, parseDecimalSize(item->childText("Size").value_or("0"), "Size")});
         }
         for (const XmlElement* common : root.all("CommonPrefixes"))
           if (auto p = common->childText("Prefix")) listing.prefixes.push_back(*p);
